@@ -1,0 +1,149 @@
+//! The actix application: shared state, middleware, the framework's error handlers, and
+//! the routes of every domain.
+
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpResponse, web};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::principal::Authenticator;
+use crate::auth::token::Keys;
+use crate::config::Config;
+use crate::db::{self, DbConn, DbPool};
+use crate::error::AppError;
+use crate::http::metrics::Metrics;
+use crate::http::pagination::CursorCodec;
+use crate::http::{json, request_context};
+use crate::{audit, auth, directory, ops};
+
+/// What every handler can reach.
+pub struct AppState {
+    pub pool: DbPool,
+    pub config: Arc<Config>,
+    pub auth: web::Data<Authenticator>,
+    pub cursors: CursorCodec,
+    pub metrics: web::Data<Metrics>,
+    pub spec: Arc<utoipa::openapi::OpenApi>,
+}
+
+impl AppState {
+    /// `secret` signs tokens and cursors.
+    pub fn new(config: Config, pool: DbPool, secret: &[u8]) -> Self {
+        let keys = Keys::new(secret, &config.jwt_issuer, &config.jwt_audience, config.access_token_ttl);
+        let auth = Authenticator::new(keys, pool.clone(), config.session_cache_ttl);
+        Self {
+            pool,
+            auth: web::Data::new(auth),
+            cursors: CursorCodec::new(secret),
+            metrics: web::Data::new(Metrics::new()),
+            spec: Arc::new(crate::openapi::spec()),
+            config: Arc::new(config),
+        }
+    }
+
+    /// A connection for this request, or 503.
+    pub async fn conn(&self) -> Result<DbConn, AppError> {
+        db::conn(&self.pool).await
+    }
+}
+
+/// Every route that is in the OpenAPI document.
+pub fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(
+        utoipa_actix_web::scope("/api/v1")
+            .configure(auth::routes::routes)
+            .configure(directory::routes::routes)
+            .configure(audit::routes::routes),
+    );
+    cfg.configure(ops::routes::routes);
+}
+
+fn cors(config: &Config) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            crate::http::idempotency::IDEMPOTENCY_KEY,
+            request_context::X_REQUEST_ID,
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::WWW_AUTHENTICATE,
+            request_context::X_REQUEST_ID,
+        ])
+        .max_age(3600);
+    for origin in &config.cors_origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
+/// No route took the request: 405 with `Allow` when the path exists for other methods
+/// (each handler is its own resource, so actix itself only says 404), else 404.
+async fn no_route(req: actix_web::HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    use actix_web::http::StatusCode;
+    let allowed = req
+        .match_pattern()
+        .and_then(|pattern| state.spec.paths.paths.get(&pattern).map(allowed_methods))
+        .filter(|methods| !methods.is_empty());
+    match allowed {
+        Some(methods) => Err(AppError::from_status(StatusCode::METHOD_NOT_ALLOWED).with_header(header::ALLOW, methods)),
+        None => Err(AppError::from_status(StatusCode::NOT_FOUND)),
+    }
+}
+
+fn allowed_methods(item: &utoipa::openapi::PathItem) -> String {
+    [
+        ("GET", item.get.is_some()),
+        ("POST", item.post.is_some()),
+        ("PUT", item.put.is_some()),
+        ("PATCH", item.patch.is_some()),
+        ("DELETE", item.delete.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(m, present)| present.then_some(m))
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
+/// The application, for `HttpServer` and for tests.
+pub fn build_app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let body_limit = state.config.body_limit;
+    let (app, _) = App::new()
+        .into_utoipa_app()
+        .app_data(web::PayloadConfig::new(body_limit))
+        .app_data(web::FormConfig::default().limit(body_limit).error_handler(json::form_error))
+        .app_data(web::QueryConfig::default().error_handler(json::query_error))
+        .app_data(web::PathConfig::default().error_handler(json::path_error))
+        .app_data(state.auth.clone())
+        .app_data(state.metrics.clone())
+        .configure(api_routes)
+        .split_for_parts();
+    let spec = (*state.spec).clone();
+    app.app_data(state.clone())
+        .service(web::redirect("/docs", "/docs/"))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
+        .default_service(web::to(no_route))
+        .wrap(cors(&state.config))
+        .wrap(from_fn(request_context::middleware))
+}

@@ -1,0 +1,70 @@
+//! Writing and reading the audit log.
+
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde_json::Value;
+
+use crate::audit::model::{Actor, AuditEntry, AuditFilter};
+use crate::db::schema::audit_log;
+use crate::http::request_context;
+
+/// Records one change; call it inside the transaction of the change.
+pub async fn record(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    action: &str,
+    entity_type: &str,
+    entity_id: &str,
+    before: Option<Value>,
+    after: Option<Value>,
+) -> QueryResult<()> {
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::actor_id.eq(actor.id),
+            audit_log::actor_name.eq(&actor.name),
+            audit_log::action.eq(action),
+            audit_log::entity_type.eq(entity_type),
+            audit_log::entity_id.eq(entity_id),
+            audit_log::before.eq(before),
+            audit_log::after.eq(after),
+            audit_log::request_id.eq(request_context::current_id()),
+        ))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// A page of entries, newest first, after the entry `after_id`.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    filter: &AuditFilter,
+    after_id: Option<i64>,
+    fetch: i64,
+) -> QueryResult<Vec<AuditEntry>> {
+    let mut q = audit_log::table.select(AuditEntry::as_select()).into_boxed();
+    if let Some(v) = &filter.entity_type {
+        q = q.filter(audit_log::entity_type.eq(v));
+    }
+    if let Some(v) = &filter.entity_id {
+        q = q.filter(audit_log::entity_id.eq(v));
+    }
+    if let Some(v) = filter.actor_id {
+        q = q.filter(audit_log::actor_id.eq(v));
+    }
+    if let Some(v) = &filter.action {
+        q = q.filter(audit_log::action.eq(v));
+    }
+    if let Some(v) = filter.since {
+        q = q.filter(audit_log::at.ge(v));
+    }
+    if let Some(v) = filter.until {
+        q = q.filter(audit_log::at.lt(v));
+    }
+    if let Some(v) = &filter.request_id {
+        q = q.filter(audit_log::request_id.eq(v));
+    }
+    if let Some(id) = after_id {
+        q = q.filter(audit_log::id.lt(id));
+    }
+    q.order(audit_log::id.desc()).limit(fetch).load(conn).await
+}

@@ -1,0 +1,15 @@
+//! Authentication and authorization: tokens, passwords, the `Principal` extractor, and the
+//! policy of who may do what.
+
+pub mod grants;
+pub mod model;
+pub mod password;
+pub mod policy;
+pub mod principal;
+pub mod queries;
+pub mod routes;
+pub mod throttle;
+pub mod token;
+
+pub use policy::{Operation, Role, Scope};
+pub use principal::{Authenticator, Principal};

@@ -1,0 +1,136 @@
+//! The caller: a `Principal` extractor that checks the bearer token and that its session
+//! is still open and its user active (a few seconds' cache saves the query).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use futures_util::future::LocalBoxFuture;
+use uuid::Uuid;
+
+use crate::audit::Actor;
+use crate::auth::policy::{Operation, Role, Scope, reaches};
+use crate::auth::token::{Claims, Keys};
+use crate::db::schema::{sessions, users};
+use crate::db::{self, DbPool};
+use crate::error::AppError;
+
+/// What checks a bearer token: the keys, the database, and a short cache of sessions.
+pub struct Authenticator {
+    pub keys: Keys,
+    pool: DbPool,
+    sessions: moka::sync::Cache<Uuid, bool>,
+}
+
+impl Authenticator {
+    pub fn new(keys: Keys, pool: DbPool, cache_ttl: Duration) -> Self {
+        let sessions = moka::sync::Cache::builder().max_capacity(100_000).time_to_live(cache_ttl).build();
+        Self { keys, pool, sessions }
+    }
+
+    /// Forgets every checked session, so a revocation or a disabled user counts at once.
+    pub fn forget_sessions(&self) {
+        self.sessions.invalidate_all();
+    }
+
+    async fn session_is_open(&self, claims: &Claims) -> Result<bool, AppError> {
+        if let Some(open) = self.sessions.get(&claims.sid) {
+            return Ok(open);
+        }
+        let mut conn = db::conn(&self.pool).await?;
+        let row: Option<(Option<chrono::DateTime<chrono::Utc>>, chrono::DateTime<chrono::Utc>, bool)> =
+            sessions::table
+                .inner_join(users::table)
+                .filter(sessions::id.eq(claims.sid))
+                .filter(sessions::user_id.eq(claims.sub))
+                .select((sessions::revoked_at, sessions::expires_at, users::active))
+                .first(&mut conn)
+                .await
+                .optional()?;
+        let open = row.is_some_and(|(revoked, expires, active)| revoked.is_none() && expires > chrono::Utc::now() && active);
+        self.sessions.insert(claims.sid, open);
+        Ok(open)
+    }
+
+    /// The principal a request's `Authorization: Bearer` token names, or 401.
+    pub async fn authenticate(&self, authorization: Option<&str>, query: &str) -> Result<Principal, AppError> {
+        if query.split('&').any(|pair| pair.starts_with("access_token=")) {
+            return Err(AppError::unauthorized(
+                "token_in_query",
+                "send the token in the Authorization header, never in the URL",
+            ));
+        }
+        let token = authorization
+            .ok_or_else(|| AppError::unauthorized("missing_token", "an Authorization: Bearer token is required"))?
+            .strip_prefix("Bearer ")
+            .or_else(|| authorization.and_then(|a| a.strip_prefix("bearer ")))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| AppError::unauthorized("invalid_token", "expected Authorization: Bearer <token>"))?;
+        let claims = self.keys.verify(token)?;
+        if !self.session_is_open(&claims).await? {
+            return Err(AppError::unauthorized("session_revoked", "the session has ended; sign in again"));
+        }
+        Ok(Principal {
+            user_id: claims.sub,
+            username: claims.preferred_username.into(),
+            roles: claims.roles,
+            unit_id: claims.unit,
+            session_id: claims.sid,
+        })
+    }
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user_id: Uuid,
+    pub username: Arc<str>,
+    pub roles: Vec<Role>,
+    pub unit_id: Option<Uuid>,
+    pub session_id: Uuid,
+}
+
+impl Principal {
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// The caller's reach for `op` (empty when not allowed).
+    pub fn scope(&self, op: Operation) -> Scope {
+        Scope::of(&reaches(&self.roles, op))
+    }
+
+    /// The caller's reach for `op`, or 403 when no role of theirs allows it.
+    pub fn require(&self, op: Operation) -> Result<Scope, AppError> {
+        let scope = self.scope(op);
+        if scope.is_empty() {
+            return Err(AppError::forbidden("your roles do not allow this operation"));
+        }
+        Ok(scope)
+    }
+
+    /// Who an audit row names.
+    pub fn actor(&self) -> Actor {
+        Actor { id: Some(self.user_id), name: Some(self.username.to_string()) }
+    }
+}
+
+impl FromRequest for Principal {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let auth = req.app_data::<web::Data<Authenticator>>().cloned();
+        let authorization = req.headers().get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or("").to_string());
+        let query = req.query_string().to_string();
+        Box::pin(async move {
+            let auth = auth.ok_or_else(|| AppError::internal("the Authenticator is not registered"))?;
+            auth.authenticate(authorization.as_deref(), &query).await
+        })
+    }
+}

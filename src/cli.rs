@@ -1,0 +1,163 @@
+//! The command line: `serve` (the default), `migrate`, `openapi`, and admin commands.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use uuid::Uuid;
+
+use crate::audit::Actor;
+use crate::auth::policy::Role;
+use crate::config::Config;
+use crate::db;
+use crate::directory::model::{NewUser, UserKind};
+use crate::directory::{queries, service};
+use crate::server::{self, Database};
+
+#[derive(Parser)]
+#[command(name = "jianyi", version, about = "Handling of deputies' suggestions and CPPCC proposals")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service (the default). Without DATABASE_URL, runs a private
+    /// PostgreSQL cluster under JIANYI_DATA_DIR (./var).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Accounts.
+    #[command(subcommand)]
+    Admin(Admin),
+}
+
+#[derive(Subcommand)]
+enum Admin {
+    /// Create a person's account; prints a generated password unless one is given.
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// A role (repeat for several): admin, office, leader, section_head, handler,
+        /// co_handler, deputy.
+        #[arg(long = "role", required = true, value_parser = parse_role)]
+        roles: Vec<Role>,
+        /// The unit, by name or id.
+        #[arg(long)]
+        unit: Option<String>,
+        /// The password (at least 10 characters); read from the environment to keep it
+        /// out of the shell history.
+        #[arg(long, env = "JIANYI_NEW_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// Create a service account with the sync role (the municipal system's jobs); prints
+    /// its client secret once.
+    CreateServiceAccount {
+        /// The client id.
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| format!("unknown role {s:?}"))
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("jianyi: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = actix_web::rt::System::new().block_on(run(cli.command.unwrap_or(Command::Serve), config));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("jianyi: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> Result<(), String> {
+    match command {
+        Command::Serve => server::serve(config).await,
+        Command::Openapi => {
+            print!("{}", crate::openapi::spec_json());
+            Ok(())
+        }
+        Command::Migrate => {
+            let database = Database::open_migrated(&config).await?;
+            database.close();
+            println!("migrations are up to date");
+            Ok(())
+        }
+        Command::Admin(admin) => {
+            let database = Database::open_migrated(&config).await?;
+            let result = run_admin(admin, &config, &database).await;
+            database.close();
+            result
+        }
+    }
+}
+
+async fn run_admin(admin: Admin, config: &Config, database: &Database) -> Result<(), String> {
+    let pool = database.pool(config);
+    let mut conn = db::conn(&pool).await.map_err(|e| format!("{e:?}"))?;
+    let new = match admin {
+        Admin::CreateUser { username, display_name, roles, unit, password } => {
+            let unit_id = match unit {
+                None => None,
+                Some(u) => {
+                    let found = match Uuid::parse_str(&u) {
+                        Ok(id) => queries::unit(&mut conn, id).await,
+                        Err(_) => queries::unit_by_name(&mut conn, &u).await,
+                    }
+                    .map_err(|e| e.to_string())?;
+                    Some(found.ok_or_else(|| format!("no unit {u:?}"))?.id)
+                }
+            };
+            NewUser {
+                display_name: display_name.unwrap_or_else(|| username.clone()),
+                username,
+                kind: UserKind::Person,
+                roles,
+                unit_id,
+                password,
+            }
+        }
+        Admin::CreateServiceAccount { name, display_name } => NewUser {
+            display_name: display_name.unwrap_or_else(|| name.clone()),
+            username: name,
+            kind: UserKind::Service,
+            roles: vec![Role::Sync],
+            unit_id: None,
+            password: None,
+        },
+    };
+    let explain = |e: crate::error::AppError| {
+        let fields: Vec<String> = e.field_errors().iter().map(|f| format!("{}: {}", f.field, f.message)).collect();
+        if fields.is_empty() { e.detail().to_string() } else { fields.join("; ") }
+    };
+    let prepared = service::prepare_user(&mut conn, &new).await.map_err(explain)?;
+    let created = db::transaction(&mut conn, async |conn| service::create_user(conn, &Actor::system("cli"), prepared).await)
+        .await
+        .map_err(explain)?;
+    println!("created {} ({})", created.user.username, created.user.id);
+    if let Some(p) = created.initial_password {
+        println!("password (shown once): {p}");
+    }
+    if let Some(s) = created.client_secret {
+        println!("client_id: {}\nclient_secret (shown once): {s}", created.user.username);
+    }
+    Ok(())
+}

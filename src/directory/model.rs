@@ -1,0 +1,270 @@
+//! Units and users: rows, request bodies and answers.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::policy::Role;
+use crate::db::schema::{units, users};
+
+/// The kind of a unit: the bureau, one of its sections, or another body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitKind {
+    /// The bureau itself (本局).
+    Bureau,
+    /// A section of the bureau (科室); its parent is the bureau.
+    Section,
+    /// Another unit: a co-handling or lead bureau (协办/主办单位).
+    External,
+}
+
+impl UnitKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnitKind::Bureau => "bureau",
+            UnitKind::Section => "section",
+            UnitKind::External => "external",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<UnitKind> {
+        [UnitKind::Bureau, UnitKind::Section, UnitKind::External].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = units)]
+pub struct UnitRow {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub parent_id: Option<Uuid>,
+    pub active: bool,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A unit: the bureau, a section, or an external unit.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Unit {
+    pub id: Uuid,
+    #[schema(example = "建设工程管理科")]
+    pub name: String,
+    pub kind: UnitKind,
+    /// The bureau, for a section.
+    pub parent_id: Option<Uuid>,
+    pub active: bool,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<UnitRow> for Unit {
+    fn from(r: UnitRow) -> Self {
+        Unit {
+            id: r.id,
+            name: r.name,
+            kind: UnitKind::parse(&r.kind).unwrap_or(UnitKind::External),
+            parent_id: r.parent_id,
+            active: r.active,
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// A new unit.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUnit {
+    #[schema(example = "耕地保护科", min_length = 1, max_length = 100)]
+    pub name: String,
+    pub kind: UnitKind,
+    /// Required for a section: the bureau it belongs to.
+    pub parent_id: Option<Uuid>,
+}
+
+/// Changes to a unit; absent fields stay as they are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnitPatch {
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: Option<String>,
+    /// An inactive unit keeps its history but gets no new users or assignments.
+    pub active: Option<bool>,
+}
+
+/// Filters of the unit list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct UnitFilter {
+    pub kind: Option<UnitKind>,
+    pub parent_id: Option<Uuid>,
+    pub active: Option<bool>,
+    /// Part of the name.
+    pub q: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// A person signs in with a password; a service account (the municipal system's jobs)
+/// with client credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UserKind {
+    Person,
+    Service,
+}
+
+impl UserKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserKind::Person => "person",
+            UserKind::Service => "service",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub kind: String,
+    pub roles: Vec<String>,
+    pub unit_id: Option<Uuid>,
+    pub active: bool,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A user account (never with its password or secret).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct User {
+    pub id: Uuid,
+    #[schema(example = "jsgc_li")]
+    pub username: String,
+    #[schema(example = "李明")]
+    pub display_name: String,
+    pub kind: UserKind,
+    pub roles: Vec<Role>,
+    pub unit_id: Option<Uuid>,
+    pub active: bool,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> Self {
+        User {
+            id: r.id,
+            username: r.username,
+            display_name: r.display_name,
+            kind: if r.kind == "service" { UserKind::Service } else { UserKind::Person },
+            roles: r.roles.iter().filter_map(|r| Role::parse(r)).collect(),
+            unit_id: r.unit_id,
+            active: r.active,
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// A new user. Without `password`, a person gets a generated one, shown once; a service
+/// account always gets a generated client secret, shown once.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    #[schema(example = "jsgc_li", min_length = 1, max_length = 64)]
+    pub username: String,
+    #[schema(example = "李明", min_length = 1, max_length = 100)]
+    pub display_name: String,
+    #[serde(default = "default_kind")]
+    pub kind: UserKind,
+    pub roles: Vec<Role>,
+    pub unit_id: Option<Uuid>,
+    /// At least 10 characters. Never serialized (so never stored with an idempotency key).
+    #[serde(skip_serializing)]
+    pub password: Option<String>,
+}
+
+fn default_kind() -> UserKind {
+    UserKind::Person
+}
+
+/// A created user, with the one-time credential when one was generated.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CreatedUser {
+    #[serde(flatten)]
+    pub user: User,
+    /// A person's generated password: shown this once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial_password: Option<String>,
+    /// A service account's client secret: shown this once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+}
+
+/// Changes to a user; absent fields stay. Changing roles, unit, password or `active`
+/// ends the user's sessions.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    pub display_name: Option<String>,
+    pub roles: Option<Vec<Role>>,
+    /// `null` removes the unit.
+    #[serde(default, deserialize_with = "crate::http::json::double_option")]
+    #[schema(value_type = Option<Uuid>, nullable)]
+    pub unit_id: Option<Option<Uuid>>,
+    pub active: Option<bool>,
+    /// A new password (a person) — at least 10 characters.
+    pub password: Option<String>,
+    /// `true` issues a new client secret (a service account), shown once in the answer.
+    pub rotate_secret: Option<bool>,
+}
+
+/// Filters of the user list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct UserFilter {
+    pub role: Option<Role>,
+    pub unit_id: Option<Uuid>,
+    pub kind: Option<UserKind>,
+    pub active: Option<bool>,
+    /// Part of the username or display name.
+    pub q: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// The caller, with their unit.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Me {
+    #[serde(flatten)]
+    pub user: User,
+    pub unit: Option<Unit>,
+    /// The session of the token used.
+    pub session_id: Uuid,
+}
+
+/// Changing one's own password.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    /// At least 10 characters.
+    pub new_password: String,
+}

@@ -1,0 +1,201 @@
+//! Units and users in the database.
+
+use chrono::Utc;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::db::schema::{units, users};
+use crate::directory::model::{UnitFilter, UnitRow, UserFilter, UserRow};
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// `%text%` for ILIKE, with the pattern characters escaped.
+pub fn contains_pattern(text: &str) -> String {
+    let escaped = text.trim().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+pub async fn unit(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<UnitRow>> {
+    units::table.find(id).select(UnitRow::as_select()).first(conn).await.optional()
+}
+
+pub async fn unit_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<UnitRow>> {
+    units::table.find(id).select(UnitRow::as_select()).for_update().first(conn).await.optional()
+}
+
+pub async fn insert_unit(
+    conn: &mut AsyncPgConnection,
+    name: &str,
+    kind: &str,
+    parent_id: Option<Uuid>,
+) -> QueryResult<UnitRow> {
+    diesel::insert_into(units::table)
+        .values((
+            units::id.eq(Uuid::now_v7()),
+            units::name.eq(name),
+            units::kind.eq(kind),
+            units::parent_id.eq(parent_id),
+        ))
+        .returning(UnitRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn update_unit(conn: &mut AsyncPgConnection, id: Uuid, name: &str, active: bool) -> QueryResult<UnitRow> {
+    diesel::update(units::table.find(id))
+        .set((
+            units::name.eq(name),
+            units::active.eq(active),
+            units::version.eq(units::version + 1),
+            units::updated_at.eq(Utc::now()),
+        ))
+        .returning(UnitRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn delete_unit(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<usize> {
+    diesel::delete(units::table.find(id)).execute(conn).await
+}
+
+/// Units ordered by name, after `(name, id)`.
+pub async fn units(
+    conn: &mut AsyncPgConnection,
+    f: &UnitFilter,
+    after: Option<(String, Uuid)>,
+    fetch: i64,
+) -> QueryResult<Vec<UnitRow>> {
+    let mut q = units::table.select(UnitRow::as_select()).into_boxed();
+    if let Some(kind) = f.kind {
+        q = q.filter(units::kind.eq(kind.as_str()));
+    }
+    if let Some(parent) = f.parent_id {
+        q = q.filter(units::parent_id.eq(parent));
+    }
+    if let Some(active) = f.active {
+        q = q.filter(units::active.eq(active));
+    }
+    if let Some(text) = f.q.as_deref().filter(|t| !t.trim().is_empty()) {
+        q = q.filter(units::name.ilike(contains_pattern(text)));
+    }
+    if let Some((name, id)) = after {
+        q = q.filter(units::name.gt(name.clone()).or(units::name.eq(name).and(units::id.gt(id))));
+    }
+    q.order((units::name, units::id)).limit(fetch).load(conn).await
+}
+
+pub async fn user(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<UserRow>> {
+    users::table.find(id).select(UserRow::as_select()).first(conn).await.optional()
+}
+
+pub async fn user_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<UserRow>> {
+    users::table.find(id).select(UserRow::as_select()).for_update().first(conn).await.optional()
+}
+
+/// The stored hash of a user's password or client secret.
+pub async fn secret_hash(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<String>> {
+    users::table.find(id).select(users::secret_hash).first(conn).await.optional().map(Option::flatten)
+}
+
+/// The fields of a new user row.
+pub struct UserInsert<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub kind: &'a str,
+    pub roles: Vec<String>,
+    pub unit_id: Option<Uuid>,
+    pub secret_hash: String,
+}
+
+pub async fn insert_user(conn: &mut AsyncPgConnection, u: UserInsert<'_>) -> QueryResult<UserRow> {
+    diesel::insert_into(users::table)
+        .values((
+            users::id.eq(Uuid::now_v7()),
+            users::username.eq(u.username),
+            users::display_name.eq(u.display_name),
+            users::kind.eq(u.kind),
+            users::roles.eq(u.roles),
+            users::unit_id.eq(u.unit_id),
+            users::secret_hash.eq(u.secret_hash),
+        ))
+        .returning(UserRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// The fields a user update writes (all of them; unchanged ones as they were).
+pub struct UserUpdate {
+    pub display_name: String,
+    pub roles: Vec<String>,
+    pub unit_id: Option<Uuid>,
+    pub active: bool,
+    pub secret_hash: Option<String>,
+}
+
+pub async fn update_user(conn: &mut AsyncPgConnection, id: Uuid, u: UserUpdate) -> QueryResult<UserRow> {
+    let row = diesel::update(users::table.find(id))
+        .set((
+            users::display_name.eq(u.display_name),
+            users::roles.eq(u.roles),
+            users::unit_id.eq(u.unit_id),
+            users::active.eq(u.active),
+            users::version.eq(users::version + 1),
+            users::updated_at.eq(Utc::now()),
+        ))
+        .returning(UserRow::as_returning())
+        .get_result(conn)
+        .await?;
+    if let Some(hash) = u.secret_hash {
+        set_secret_hash(conn, id, &hash).await?;
+    }
+    Ok(row)
+}
+
+pub async fn set_secret_hash(conn: &mut AsyncPgConnection, id: Uuid, hash: &str) -> QueryResult<()> {
+    diesel::update(users::table.find(id)).set(users::secret_hash.eq(hash)).execute(conn).await.map(|_| ())
+}
+
+pub async fn delete_user(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<usize> {
+    diesel::delete(users::table.find(id)).execute(conn).await
+}
+
+pub async fn count_users(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
+    users::table.count().get_result(conn).await
+}
+
+/// Users ordered by lower-cased username, after `(username, id)`.
+pub async fn users(
+    conn: &mut AsyncPgConnection,
+    f: &UserFilter,
+    after: Option<(String, Uuid)>,
+    fetch: i64,
+) -> QueryResult<Vec<UserRow>> {
+    let mut q = users::table.select(UserRow::as_select()).into_boxed();
+    if let Some(role) = f.role {
+        q = q.filter(users::roles.contains(vec![role.as_str().to_string()]));
+    }
+    if let Some(unit) = f.unit_id {
+        q = q.filter(users::unit_id.eq(unit));
+    }
+    if let Some(kind) = f.kind {
+        q = q.filter(users::kind.eq(kind.as_str()));
+    }
+    if let Some(active) = f.active {
+        q = q.filter(users::active.eq(active));
+    }
+    if let Some(text) = f.q.as_deref().filter(|t| !t.trim().is_empty()) {
+        let pattern = contains_pattern(text);
+        q = q.filter(users::username.ilike(pattern.clone()).or(users::display_name.ilike(pattern)));
+    }
+    if let Some((name, id)) = after {
+        q = q.filter(
+            lower(users::username).gt(name.clone()).or(lower(users::username).eq(name).and(users::id.gt(id))),
+        );
+    }
+    q.order((lower(users::username), users::id)).limit(fetch).load(conn).await
+}
+
+pub async fn unit_by_name(conn: &mut AsyncPgConnection, name: &str) -> QueryResult<Option<UnitRow>> {
+    units::table.filter(units::name.eq(name.trim())).select(UnitRow::as_select()).first(conn).await.optional()
+}

@@ -1,0 +1,62 @@
+//! Prometheus metrics: requests and latency by route and status, and the connection pool.
+
+use std::time::Duration;
+
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    pool: IntGaugeVec,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let registry = Registry::new_custom(Some("jianyi".into()), None).expect("a valid prefix");
+        let requests = IntCounterVec::new(
+            Opts::new("http_requests_total", "HTTP requests answered, by method, route and status"),
+            &["method", "route", "status"],
+        )
+        .expect("valid metric");
+        let latency = HistogramVec::new(
+            HistogramOpts::new("http_request_duration_seconds", "Time to answer, by method and route")
+                .buckets(vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
+            &["method", "route"],
+        )
+        .expect("valid metric");
+        let pool = IntGaugeVec::new(
+            Opts::new("db_pool_connections", "Database connections: in_use, idle, waiting (requests queued), max"),
+            &["state"],
+        )
+        .expect("valid metric");
+        for c in [Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>, Box::new(latency.clone()), Box::new(pool.clone())] {
+            registry.register(c).expect("metric names are unique");
+        }
+        Self { registry, requests, latency, pool }
+    }
+
+    pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        let status = status.to_string();
+        self.requests.with_label_values(&[method, route, status.as_str()]).inc();
+        self.latency.with_label_values(&[method, route]).observe(elapsed.as_secs_f64());
+    }
+
+    /// The text exposition, with the pool's state read now.
+    pub fn render(&self, pool: deadpool::Status) -> String {
+        self.pool.with_label_values(&["in_use"]).set((pool.size - pool.available) as i64);
+        self.pool.with_label_values(&["idle"]).set(pool.available as i64);
+        self.pool.with_label_values(&["waiting"]).set(pool.waiting as i64);
+        self.pool.with_label_values(&["max"]).set(pool.max_size as i64);
+        let mut out = Vec::new();
+        // Encoding into a Vec cannot fail for the text format.
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,17 @@
+//! jianyi: the service with which a city bureau handles deputies' suggestions and CPPCC
+//! proposals. The flow moves forward: directory → suggestions → assignments → … ; auth,
+//! http, db and calendar sit below every domain; supervision and sync read everything.
+
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod directory;
+pub mod error;
+pub mod http;
+pub mod logging;
+pub mod openapi;
+pub mod ops;
+pub mod server;

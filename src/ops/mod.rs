@@ -1,0 +1,3 @@
+//! Operations: health, readiness and metrics.
+
+pub mod routes;
