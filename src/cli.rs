@@ -29,6 +29,9 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document.
     Openapi,
+    /// Ask the running service at JIANYI_BIND whether it is ready (for container health
+    /// checks); exits 0 when /readyz answers 200.
+    Healthcheck,
     /// Accounts.
     #[command(subcommand)]
     Admin(Admin),
@@ -95,6 +98,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             print!("{}", crate::openapi::spec_json());
             Ok(())
         }
+        Command::Healthcheck => healthcheck(&config),
         Command::Migrate => {
             let database = Database::open_migrated(&config).await?;
             database.close();
@@ -107,6 +111,24 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             database.close();
             result
         }
+    }
+}
+
+fn healthcheck(config: &Config) -> Result<(), String> {
+    use std::io::{Read, Write};
+    let mut addr = config.bind;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let timeout = std::time::Duration::from_secs(3);
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout).map_err(|e| format!("{addr}: {e}"))?;
+    stream.set_read_timeout(Some(timeout)).map_err(|e| e.to_string())?;
+    write!(stream, "GET /readyz HTTP/1.0\r\nHost: {addr}\r\n\r\n").map_err(|e| e.to_string())?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).map_err(|e| e.to_string())?;
+    match answer.lines().next() {
+        Some(status) if status.split_whitespace().nth(1) == Some("200") => Ok(()),
+        other => Err(format!("not ready: {}", other.unwrap_or("no answer"))),
     }
 }
 
@@ -149,9 +171,10 @@ async fn run_admin(admin: Admin, config: &Config, database: &Database) -> Result
         if fields.is_empty() { e.detail().to_string() } else { fields.join("; ") }
     };
     let prepared = service::prepare_user(&mut conn, &new).await.map_err(explain)?;
-    let created = db::transaction(&mut conn, async |conn| service::create_user(conn, &Actor::system("cli"), prepared).await)
-        .await
-        .map_err(explain)?;
+    let created =
+        db::transaction(&mut conn, async |conn| service::create_user(conn, &Actor::system("cli"), prepared).await)
+            .await
+            .map_err(explain)?;
     println!("created {} ({})", created.user.username, created.user.id);
     if let Some(p) = created.initial_password {
         println!("password (shown once): {p}");

@@ -67,7 +67,10 @@ pub struct Problem {
 type Source = Box<dyn std::error::Error + Send + Sync>;
 
 /// An error answer: status, stable code, human detail, and what a client needs to act.
-pub struct AppError {
+/// Boxed, so that `Result<T, AppError>` stays one word wide.
+pub struct AppError(Box<Inner>);
+
+struct Inner {
     status: StatusCode,
     code: Cow<'static, str>,
     detail: String,
@@ -80,7 +83,7 @@ pub struct AppError {
 
 impl AppError {
     pub fn new(status: StatusCode, code: impl Into<Cow<'static, str>>, detail: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(Inner {
             status,
             code: code.into(),
             detail: detail.into(),
@@ -88,7 +91,7 @@ impl AppError {
             extra: Map::new(),
             headers: Vec::new(),
             source: None,
-        }
+        }))
     }
 
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
@@ -130,7 +133,7 @@ impl AppError {
             n => format!("{n} fields are invalid"),
         };
         let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", detail);
-        e.errors = errors;
+        e.0.errors = errors;
         e
     }
 
@@ -155,14 +158,14 @@ impl AppError {
             "the database is unavailable; try again shortly",
         )
         .with_header(header::RETRY_AFTER, "5".to_string());
-        e.source = Some(cause.into().into());
+        e.0.source = Some(cause.into().into());
         e
     }
 
     /// 500; the cause is logged with the request id and never shown.
     pub fn internal(cause: impl Into<Source>) -> Self {
         let mut e = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "an internal error occurred");
-        e.source = Some(cause.into());
+        e.0.source = Some(cause.into());
         e
     }
 
@@ -189,62 +192,62 @@ impl AppError {
     }
 
     pub fn with_header(mut self, name: HeaderName, value: String) -> Self {
-        self.headers.push((name, value));
+        self.0.headers.push((name, value));
         self
     }
 
     pub fn with_extra(mut self, key: &str, value: impl Into<Value>) -> Self {
-        self.extra.insert(key.to_string(), value.into());
+        self.0.extra.insert(key.to_string(), value.into());
         self
     }
 
     pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
-        self.errors = errors;
+        self.0.errors = errors;
         self
     }
 
     pub fn with_source(mut self, source: impl Into<Source>) -> Self {
-        self.source = Some(source.into());
+        self.0.source = Some(source.into());
         self
     }
 
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     pub fn code(&self) -> &str {
-        &self.code
+        &self.0.code
     }
 
     pub fn field_errors(&self) -> &[FieldError] {
-        &self.errors
+        &self.0.errors
     }
 
     pub fn detail(&self) -> &str {
-        &self.detail
+        &self.0.detail
     }
 
     /// The problem document, with the current request's path and id when there is one.
     pub fn problem(&self) -> Problem {
         let context = request_context::current();
         Problem {
-            type_: format!("/problems/{}", self.code),
-            title: self.status.canonical_reason().unwrap_or("Error").to_string(),
-            status: self.status.as_u16(),
-            code: self.code.to_string(),
-            detail: self.detail.clone(),
+            type_: format!("/problems/{}", self.0.code),
+            title: self.0.status.canonical_reason().unwrap_or("Error").to_string(),
+            status: self.0.status.as_u16(),
+            code: self.0.code.to_string(),
+            detail: self.0.detail.clone(),
             instance: context.as_ref().map(|c| c.path.to_string()),
             request_id: context.map(|c| c.id.to_string()),
-            errors: self.errors.clone(),
-            extra: self.extra.clone(),
+            errors: self.0.errors.clone(),
+            extra: self.0.extra.clone(),
         }
     }
 }
 
 impl fmt::Debug for AppError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)?;
-        if let Some(source) = &self.source {
+        write!(f, "{} {}: {}", self.0.status.as_u16(), self.0.code, self.0.detail)?;
+        if let Some(source) = &self.0.source {
             write!(f, " ({source})")?;
         }
         Ok(())
@@ -253,7 +256,7 @@ impl fmt::Debug for AppError {
 
 impl fmt::Display for AppError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.detail)
+        write!(f, "{}", self.0.detail)
     }
 }
 
@@ -261,16 +264,16 @@ impl std::error::Error for AppError {}
 
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     fn error_response(&self) -> HttpResponse {
-        if self.status.is_server_error() {
-            log::error!("{} {}: {:?}", self.status.as_u16(), self.code, self.source);
+        if self.0.status.is_server_error() {
+            log::error!("{} {}: {:?}", self.0.status.as_u16(), self.0.code, self.0.source);
         }
-        let mut res = HttpResponse::build(self.status);
+        let mut res = HttpResponse::build(self.0.status);
         res.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
-        for (name, value) in &self.headers {
+        for (name, value) in &self.0.headers {
             if let Ok(value) = HeaderValue::from_str(value) {
                 res.insert_header((name.clone(), value));
             }
@@ -301,12 +304,10 @@ fn from_database_error(kind: DatabaseErrorKind, info: &(dyn DatabaseErrorInforma
                 .with_extra("field", field.clone())
                 .with_errors(vec![FieldError::new(field, "taken", "already in use")])
         }
-        DatabaseErrorKind::ForeignKeyViolation if info.message().starts_with("update or delete") => {
-            AppError::conflict(
-                "in_use",
-                format!("still referred to by {}", info.table_name().unwrap_or("other records")),
-            )
-        }
+        DatabaseErrorKind::ForeignKeyViolation if info.message().starts_with("update or delete") => AppError::conflict(
+            "in_use",
+            format!("still referred to by {}", info.table_name().unwrap_or("other records")),
+        ),
         DatabaseErrorKind::ForeignKeyViolation => {
             AppError::field(&field(), "unknown_reference", "refers to a record that does not exist")
         }
@@ -334,10 +335,7 @@ fn constraint_field(table: Option<&str>, constraint: Option<&str>, column: Optio
         return column.to_string();
     }
     let Some(constraint) = constraint else { return "unknown".into() };
-    let stem = constraint
-        .strip_suffix("_fkey")
-        .or_else(|| constraint.strip_suffix("_key"))
-        .unwrap_or(constraint);
+    let stem = constraint.strip_suffix("_fkey").or_else(|| constraint.strip_suffix("_key")).unwrap_or(constraint);
     match table.and_then(|t| stem.strip_prefix(t)).and_then(|s| s.strip_prefix('_')) {
         Some(columns) if !columns.is_empty() => columns.to_string(),
         _ => stem.to_string(),

@@ -75,14 +75,13 @@ impl Modify for CommonAnswers {
 fn add_common_answers(op: &mut Operation) {
     let responses = &mut op.responses.responses;
     let mut add = |status: &str, name: &str| {
-        responses
-            .entry(status.to_string())
-            .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+        responses.entry(status.to_string()).or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
     };
     add("500", "InternalError");
     add("503", "Unavailable");
     let requires_token = op.security.as_ref().is_some_and(|reqs| {
-        !reqs.is_empty() && reqs.iter().all(|r| serde_json::to_value(r).is_ok_and(|v| v.as_object().is_some_and(|o| !o.is_empty())))
+        !reqs.is_empty()
+            && reqs.iter().all(|r| serde_json::to_value(r).is_ok_and(|v| v.as_object().is_some_and(|o| !o.is_empty())))
     });
     if requires_token {
         add("401", "Unauthorized");
@@ -97,9 +96,8 @@ pub fn spec() -> Spec {
         .configure(crate::app::api_routes)
         .split_for_parts();
     for item in spec.paths.paths.values_mut() {
-        for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch]
-            .into_iter()
-            .flatten()
+        for op in
+            [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten()
         {
             add_common_answers(op);
         }

@@ -176,7 +176,12 @@ pub async fn refresh(state: &AppState, token: &str) -> Result<TokenResponse, App
 }
 
 /// Ends a session: by one of its refresh tokens, or the caller's own.
-pub async fn revoke(state: &AppState, session_id: Option<Uuid>, token: Option<&str>, actor: Actor) -> Result<(), AppError> {
+pub async fn revoke(
+    state: &AppState,
+    session_id: Option<Uuid>,
+    token: Option<&str>,
+    actor: Actor,
+) -> Result<(), AppError> {
     let mut conn = state.conn().await?;
     db::transaction(&mut conn, async |conn| {
         let session_id = match (session_id, token) {

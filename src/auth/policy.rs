@@ -140,7 +140,10 @@ use Role as R;
 
 /// The policy: for each operation, which roles may perform it and on what.
 pub const POLICY: &[(Operation, &[(Role, Reach)])] = &[
-    (O::DirectoryRead, &[(R::Admin, All), (R::Office, All), (R::Leader, All), (R::SectionHead, All), (R::Handler, All)]),
+    (
+        O::DirectoryRead,
+        &[(R::Admin, All), (R::Office, All), (R::Leader, All), (R::SectionHead, All), (R::Handler, All)],
+    ),
     (O::DirectoryWrite, &[(R::Admin, All)]),
     (O::SuggestionWrite, &[(R::Office, All)]),
     (O::SuggestionUpsert, &[(R::Sync, All)]),

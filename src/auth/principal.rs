@@ -42,16 +42,16 @@ impl Authenticator {
             return Ok(open);
         }
         let mut conn = db::conn(&self.pool).await?;
-        let row: Option<(Option<chrono::DateTime<chrono::Utc>>, chrono::DateTime<chrono::Utc>, bool)> =
-            sessions::table
-                .inner_join(users::table)
-                .filter(sessions::id.eq(claims.sid))
-                .filter(sessions::user_id.eq(claims.sub))
-                .select((sessions::revoked_at, sessions::expires_at, users::active))
-                .first(&mut conn)
-                .await
-                .optional()?;
-        let open = row.is_some_and(|(revoked, expires, active)| revoked.is_none() && expires > chrono::Utc::now() && active);
+        let row: Option<(Option<chrono::DateTime<chrono::Utc>>, chrono::DateTime<chrono::Utc>, bool)> = sessions::table
+            .inner_join(users::table)
+            .filter(sessions::id.eq(claims.sid))
+            .filter(sessions::user_id.eq(claims.sub))
+            .select((sessions::revoked_at, sessions::expires_at, users::active))
+            .first(&mut conn)
+            .await
+            .optional()?;
+        let open =
+            row.is_some_and(|(revoked, expires, active)| revoked.is_none() && expires > chrono::Utc::now() && active);
         self.sessions.insert(claims.sid, open);
         Ok(open)
     }

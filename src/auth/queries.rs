@@ -33,15 +33,8 @@ impl Account {
     }
 }
 
-type AccountColumns = (
-    users::id,
-    users::username,
-    users::kind,
-    users::roles,
-    users::unit_id,
-    users::secret_hash,
-    users::active,
-);
+type AccountColumns =
+    (users::id, users::username, users::kind, users::roles, users::unit_id, users::secret_hash, users::active);
 const ACCOUNT: AccountColumns =
     (users::id, users::username, users::kind, users::roles, users::unit_id, users::secret_hash, users::active);
 
@@ -72,7 +65,11 @@ pub async fn failures(conn: &mut AsyncPgConnection, keys: &[String]) -> QueryRes
 
 /// Counts one failure against each key, in one statement; a key whose window has ended
 /// starts a new one at one failure.
-pub async fn record_failure(conn: &mut AsyncPgConnection, keys: &[String], window: std::time::Duration) -> QueryResult<()> {
+pub async fn record_failure(
+    conn: &mut AsyncPgConnection,
+    keys: &[String],
+    window: std::time::Duration,
+) -> QueryResult<()> {
     use diesel::sql_types::{Array, BigInt, Text};
     diesel::sql_query(
         "INSERT INTO login_failures (key, window_started_at, failures) \
@@ -218,9 +215,10 @@ pub async fn purge_expired(conn: &mut AsyncPgConnection) -> QueryResult<usize> {
     let sessions = diesel::delete(sessions::table.filter(sessions::expires_at.lt(now - chrono::Duration::days(7))))
         .execute(conn)
         .await?;
-    let failures =
-        diesel::delete(login_failures::table.filter(login_failures::window_started_at.lt(now - chrono::Duration::days(1))))
-            .execute(conn)
-            .await?;
+    let failures = diesel::delete(
+        login_failures::table.filter(login_failures::window_started_at.lt(now - chrono::Duration::days(1))),
+    )
+    .execute(conn)
+    .await?;
     Ok(sessions + failures)
 }

@@ -13,11 +13,7 @@ pub fn retry_after(
     window: Duration,
 ) -> Option<u64> {
     let window_ends = window_started_at + chrono::Duration::from_std(window).ok()?;
-    if failures >= limit && now < window_ends {
-        Some((window_ends - now).num_seconds().max(1) as u64)
-    } else {
-        None
-    }
+    if failures >= limit && now < window_ends { Some((window_ends - now).num_seconds().max(1) as u64) } else { None }
 }
 
 /// The throttle key of a username (case-insensitive, as usernames are).

@@ -109,9 +109,8 @@ impl Keys {
         if !typ_ok {
             return Err(invalid("the token is not an access token (typ)"));
         }
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map(|data| data.claims)
-            .map_err(|e| match e.kind() {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map(|data| data.claims).map_err(|e| {
+            match e.kind() {
                 ErrorKind::ExpiredSignature => AppError::unauthorized("token_expired", "the token has expired"),
                 ErrorKind::ImmatureSignature => invalid("the token is not valid yet"),
                 ErrorKind::InvalidAudience => invalid("the token is for another audience"),
@@ -119,7 +118,8 @@ impl Keys {
                 ErrorKind::InvalidSignature => invalid("the token's signature is wrong"),
                 ErrorKind::InvalidAlgorithm => invalid("the token's algorithm is not accepted"),
                 _ => invalid("the token is invalid"),
-            })
+            }
+        })
     }
 }
 
@@ -191,7 +191,8 @@ mod tests {
         let hs512 = jsonwebtoken::encode(&header, &c, &EncodingKey::from_secret(SECRET)).unwrap();
         assert!(k.verify(&hs512).is_err());
 
-        let plain = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &c, &EncodingKey::from_secret(SECRET)).unwrap();
+        let plain =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &c, &EncodingKey::from_secret(SECRET)).unwrap();
         assert!(k.verify(&plain).is_err(), "typ JWT is not an access token");
 
         let none_header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"at+jwt"}"#);

@@ -109,11 +109,7 @@ impl LocalCluster {
 
     /// A connection URL for `database` over the cluster's Unix socket.
     pub fn url(&self, database: &str) -> String {
-        format!(
-            "postgresql://{LOCAL_USER}@localhost/{database}?host={}&port={}",
-            self.socket_dir.display(),
-            self.port
-        )
+        format!("postgresql://{LOCAL_USER}@localhost/{database}?host={}&port={}", self.socket_dir.display(), self.port)
     }
 
     /// Stops the postmaster we started (fast shutdown) and waits for it to exit.
@@ -192,7 +188,7 @@ pub fn find_bin_dir() -> Option<PathBuf> {
             }
         }
     }
-    candidates.sort_by(|a, b| b.0.cmp(&a.0));
+    candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
     if let Some((_, dir)) = candidates.into_iter().next() {
         return Some(dir);
     }
@@ -270,8 +266,11 @@ fn make_private_dir(dir: &Path, user: Option<&ServerUser>) -> Result<(), LocalEr
 }
 
 fn chown(path: &Path, user: &ServerUser) -> Result<(), LocalError> {
-    std::os::unix::fs::chown(path, Some(user.uid), Some(user.gid))
-        .map_err(io_err(format!("giving {} to the `{}` user", path.display(), user.name)))
+    std::os::unix::fs::chown(path, Some(user.uid), Some(user.gid)).map_err(io_err(format!(
+        "giving {} to the `{}` user",
+        path.display(),
+        user.name
+    )))
 }
 
 fn init_cluster(
@@ -315,8 +314,7 @@ fn running_postmaster(data_dir: &Path) -> Option<(u16, PathBuf)> {
     let lines: Vec<&str> = text.lines().collect();
     let pid: libc::pid_t = lines.first()?.trim().parse().ok()?;
     // SAFETY: kill with signal 0 only checks that the process exists.
-    let alive = unsafe { libc::kill(pid, 0) } == 0
-        || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+    let alive = unsafe { libc::kill(pid, 0) } == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
     let port = lines.get(3)?.trim().parse().ok()?;
     let sockets = lines.get(4)?.trim();
     let ready = lines.get(7).is_some_and(|s| s.trim() == "ready");

@@ -58,9 +58,8 @@ pub async fn migrate(url: &str) -> Result<Vec<String>, String> {
 
 /// Creates `name` through the maintenance database at `admin_url` unless it exists.
 pub async fn ensure_database(admin_url: &str, name: &str) -> Result<(), String> {
-    let mut conn = AsyncPgConnection::establish(admin_url)
-        .await
-        .map_err(|e| format!("connecting to {admin_url}: {e}"))?;
+    let mut conn =
+        AsyncPgConnection::establish(admin_url).await.map_err(|e| format!("connecting to {admin_url}: {e}"))?;
     let exists: bool = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
         "EXISTS (SELECT 1 FROM pg_database WHERE datname = '{}')",
         name.replace('\'', "''")

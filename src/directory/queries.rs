@@ -189,9 +189,7 @@ pub async fn users(
         q = q.filter(users::username.ilike(pattern.clone()).or(users::display_name.ilike(pattern)));
     }
     if let Some((name, id)) = after {
-        q = q.filter(
-            lower(users::username).gt(name.clone()).or(lower(users::username).eq(name).and(users::id.gt(id))),
-        );
+        q = q.filter(lower(users::username).gt(name.clone()).or(lower(users::username).eq(name).and(users::id.gt(id))));
     }
     q.order((lower(users::username), users::id)).limit(fetch).load(conn).await
 }

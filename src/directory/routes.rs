@@ -92,7 +92,11 @@ pub async fn create_unit(
     )
 )]
 #[get("/units/{id}")]
-pub async fn get_unit(state: web::Data<AppState>, principal: Principal, id: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
+pub async fn get_unit(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
     principal.require(Operation::DirectoryRead)?;
     let mut conn = state.conn().await?;
     let unit: Unit = queries::unit(&mut conn, *id).await?.ok_or_else(|| AppError::not_found("unit"))?.into();
@@ -236,7 +240,11 @@ pub async fn create_user(
     )
 )]
 #[get("/users/{id}")]
-pub async fn get_user(state: web::Data<AppState>, principal: Principal, id: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
+pub async fn get_user(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
     principal.require(Operation::DirectoryRead)?;
     let mut conn = state.conn().await?;
     let user: User = queries::user(&mut conn, *id).await?.ok_or_else(|| AppError::not_found("user"))?.into();
@@ -321,7 +329,8 @@ pub async fn delete_user(
 #[get("/me")]
 pub async fn me(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, AppError> {
     let mut conn = state.conn().await?;
-    let user: User = queries::user(&mut conn, principal.user_id).await?.ok_or_else(|| AppError::not_found("user"))?.into();
+    let user: User =
+        queries::user(&mut conn, principal.user_id).await?.ok_or_else(|| AppError::not_found("user"))?.into();
     let unit = match user.unit_id {
         Some(id) => queries::unit(&mut conn, id).await?.map(Unit::from),
         None => None,

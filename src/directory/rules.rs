@@ -34,7 +34,9 @@ pub fn username(value: &str) -> Result<String, FieldError> {
 pub fn unit_parent(kind: UnitKind, parent: Option<UnitKind>) -> Result<(), FieldError> {
     match (kind, parent) {
         (UnitKind::Section, Some(UnitKind::Bureau)) => Ok(()),
-        (UnitKind::Section, Some(_)) => Err(FieldError::new("parent_id", "invalid", "a section's parent is the bureau")),
+        (UnitKind::Section, Some(_)) => {
+            Err(FieldError::new("parent_id", "invalid", "a section's parent is the bureau"))
+        }
         (UnitKind::Section, None) => Err(FieldError::new("parent_id", "required", "a section needs its bureau")),
         (_, Some(_)) => Err(FieldError::new("parent_id", "invalid", "only a section has a parent")),
         (_, None) => Ok(()),

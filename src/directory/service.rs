@@ -70,7 +70,12 @@ pub async fn update_unit(
     .await
 }
 
-pub async fn delete_unit(conn: &mut AsyncPgConnection, actor: &Actor, id: Uuid, if_match: &IfMatch) -> Result<(), AppError> {
+pub async fn delete_unit(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    id: Uuid,
+    if_match: &IfMatch,
+) -> Result<(), AppError> {
     db::transaction(conn, async |conn| {
         let before: Unit = queries::unit_for_update(conn, id).await?.ok_or_else(|| AppError::not_found("unit"))?.into();
         if_match.check(before.version)?;
@@ -143,7 +148,11 @@ pub async fn prepare_user(conn: &mut AsyncPgConnection, new: &NewUser) -> Result
 }
 
 /// Inserts a prepared user and records it.
-pub async fn create_user(conn: &mut AsyncPgConnection, actor: &Actor, p: PreparedUser) -> Result<CreatedUser, AppError> {
+pub async fn create_user(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    p: PreparedUser,
+) -> Result<CreatedUser, AppError> {
     let row = queries::insert_user(
         conn,
         queries::UserInsert {
@@ -197,9 +206,11 @@ pub async fn update_user(
         if_match.check(before.version)?;
         let mut errors = Vec::new();
         match (before.kind, patch.password.is_some(), patch.rotate_secret == Some(true)) {
-            (UserKind::Service, true, _) => {
-                errors.push(FieldError::new("password", "invalid", "a service account has a client secret; use rotate_secret"))
-            }
+            (UserKind::Service, true, _) => errors.push(FieldError::new(
+                "password",
+                "invalid",
+                "a service account has a client secret; use rotate_secret",
+            )),
             (UserKind::Person, _, true) => {
                 errors.push(FieldError::new("rotate_secret", "invalid", "a person has a password, not a client secret"))
             }
@@ -223,7 +234,10 @@ pub async fn update_user(
         }
         let locks_out_self = actor.id == Some(id) && (!active || !roles.contains(&Role::Admin));
         if locks_out_self && before.roles.contains(&Role::Admin) {
-            return Err(AppError::conflict("would_lock_out", "you cannot remove your own admin role or disable yourself"));
+            return Err(AppError::conflict(
+                "would_lock_out",
+                "you cannot remove your own admin role or disable yourself",
+            ));
         }
         let update = queries::UserUpdate {
             display_name,
@@ -237,7 +251,8 @@ pub async fn update_user(
             || after.unit_id != before.unit_id
             || after.active != before.active
             || new_hash.is_some();
-        let sessions_ended = security_changed && sessions::revoke_user_sessions(conn, id, None, "user_changed").await? > 0;
+        let sessions_ended =
+            security_changed && sessions::revoke_user_sessions(conn, id, None, "user_changed").await? > 0;
         let mut audited_after = json(&after);
         if new_hash.is_some()
             && let Some(serde_json::Value::Object(map)) = audited_after.as_mut()
@@ -251,7 +266,12 @@ pub async fn update_user(
     .await
 }
 
-pub async fn delete_user(conn: &mut AsyncPgConnection, actor: &Actor, id: Uuid, if_match: &IfMatch) -> Result<(), AppError> {
+pub async fn delete_user(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    id: Uuid,
+    if_match: &IfMatch,
+) -> Result<(), AppError> {
     if actor.id == Some(id) {
         return Err(AppError::conflict("would_lock_out", "you cannot delete yourself"));
     }
@@ -295,7 +315,10 @@ pub async fn change_own_password(
 
 /// On an empty database, creates the `admin` account; returns its password when it was
 /// generated (to print once).
-pub async fn bootstrap_admin(conn: &mut AsyncPgConnection, password: Option<String>) -> Result<Option<String>, AppError> {
+pub async fn bootstrap_admin(
+    conn: &mut AsyncPgConnection,
+    password: Option<String>,
+) -> Result<Option<String>, AppError> {
     if queries::count_users(conn).await? > 0 {
         return Ok(None);
     }
@@ -308,6 +331,7 @@ pub async fn bootstrap_admin(conn: &mut AsyncPgConnection, password: Option<Stri
         password,
     };
     let prepared = prepare_user(conn, &new).await?;
-    let created = db::transaction(conn, async |conn| create_user(conn, &Actor::system("first start"), prepared).await).await?;
+    let created =
+        db::transaction(conn, async |conn| create_user(conn, &Actor::system("first start"), prepared).await).await?;
     Ok(created.initial_password)
 }

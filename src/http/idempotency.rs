@@ -38,10 +38,8 @@ impl FromRequest for IdempotencyKey {
         let Some(value) = req.headers().get(IDEMPOTENCY_KEY) else {
             return ready(Ok(IdempotencyKey(None)));
         };
-        let valid = value
-            .to_str()
-            .ok()
-            .filter(|v| !v.is_empty() && v.len() <= 255 && v.bytes().all(|b| b.is_ascii_graphic()));
+        let valid =
+            value.to_str().ok().filter(|v| !v.is_empty() && v.len() <= 255 && v.bytes().all(|b| b.is_ascii_graphic()));
         ready(match valid {
             Some(v) => Ok(IdempotencyKey(Some(v.to_string()))),
             None => Err(AppError::bad_request(
@@ -206,8 +204,8 @@ fn fingerprint(route: &str, request: &impl Serialize) -> Vec<u8> {
     hash.finalize().to_vec()
 }
 
-/// A 64-bit advisory lock id for (principal, key).
-fn lock_id(principal_id: Uuid, key: &str) -> i64 {
+/// The 64-bit advisory lock held while a request with this key runs.
+pub fn lock_id(principal_id: Uuid, key: &str) -> i64 {
     let mut hash = Sha256::new();
     hash.update(principal_id.as_bytes());
     hash.update(key.as_bytes());

@@ -92,8 +92,8 @@ fn json_error(path: &str, e: serde_json::Error) -> AppError {
             let join = |name: &str| if parent.is_empty() { name.to_string() } else { format!("{parent}.{name}") };
             let (field, code) = if let Some(name) = between(&message, "missing field `", "`") {
                 (join(name), "required")
-            } else if let Some(name) = between(&message, "unknown field `", "`") {
-                (join(name), "unknown_field")
+            } else if message.starts_with("unknown field `") {
+                (path.to_string(), "unknown_field")
             } else if message.starts_with("invalid type") {
                 (path.to_string(), "invalid_type")
             } else {
@@ -197,7 +197,7 @@ mod tests {
     #[test]
     fn malformed_json_is_400() {
         assert_eq!(err("{\"title\": ").status(), StatusCode::BAD_REQUEST);
-        assert_eq!(err("{} trailing").code(), "malformed_json");
+        assert_eq!(err(r#"{"title": "x"} trailing"#).code(), "malformed_json");
     }
 
     #[test]

@@ -30,7 +30,11 @@ impl Metrics {
             &["state"],
         )
         .expect("valid metric");
-        for c in [Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>, Box::new(latency.clone()), Box::new(pool.clone())] {
+        for c in [
+            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(latency.clone()),
+            Box::new(pool.clone()),
+        ] {
             registry.register(c).expect("metric names are unique");
         }
         Self { registry, requests, latency, pool }

@@ -59,9 +59,7 @@ impl CursorCodec {
     }
 
     pub fn decode<K: DeserializeOwned>(&self, cursor: &str) -> Result<K, AppError> {
-        let invalid = || {
-            AppError::bad_request("invalid_cursor", "the cursor is not one this service gave out")
-        };
+        let invalid = || AppError::bad_request("invalid_cursor", "the cursor is not one this service gave out");
         let (payload, signature) = cursor.split_once('.').ok_or_else(invalid)?;
         let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| invalid())?;
         let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| invalid())?;

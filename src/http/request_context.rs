@@ -111,9 +111,8 @@ fn into_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
 }
 
 fn needs_problem_body(status: &actix_web::http::StatusCode, headers: &header::HeaderMap) -> bool {
-    let is_problem = headers
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    let is_problem =
+        headers.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
     (status.is_client_error() || status.is_server_error()) && !is_problem
 }
 

@@ -1,0 +1,11 @@
+//! Integration tests: the real HTTP application against real PostgreSQL, one module per
+//! capability.
+
+mod support;
+
+mod audit;
+mod auth;
+mod conventions;
+mod directory;
+mod openapi;
+mod ops;
