@@ -262,6 +262,11 @@ async fn directory_authorization_cell_by_cell() {
                 res.problem(403, "forbidden");
             }
         }
+        if role != Role::Admin {
+            for path in [unit.as_str(), user.as_str()] {
+                app.delete(path).as_(role).if_match(1).send().await.problem(403, "forbidden");
+            }
+        }
         let res = app.get("/api/v1/audit").as_(role).send().await;
         assert_eq!(res.status.as_u16(), if role == Role::Admin { 200 } else { 403 }, "{role:?} audit");
         app.get("/api/v1/me").as_(role).send().await.expect(200);
