@@ -32,6 +32,8 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// `JIANYI_BODY_LIMIT`: the largest JSON body, in bytes.
     pub body_limit: usize,
+    /// `JIANYI_IMPORT_LIMIT`: the largest import (NDJSON or xlsx), in bytes.
+    pub import_limit: usize,
     /// `JIANYI_DB_POOL_SIZE`
     pub db_pool_size: usize,
     /// `JIANYI_DB_TIMEOUT`: how long a request waits for a connection before answering 503.
@@ -69,6 +71,7 @@ impl Default for Config {
             admin_password: None,
             cors_origins: Vec::new(),
             body_limit: 1024 * 1024,
+            import_limit: 64 * 1024 * 1024,
             db_pool_size: 16,
             db_timeout: Duration::from_secs(5),
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
@@ -115,6 +118,7 @@ impl Config {
                 .map(|v| v.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect())
                 .unwrap_or_default(),
             body_limit: number(&var, "JIANYI_BODY_LIMIT", d.body_limit, 1024)?,
+            import_limit: number(&var, "JIANYI_IMPORT_LIMIT", d.import_limit, 1024)?,
             db_pool_size: number(&var, "JIANYI_DB_POOL_SIZE", d.db_pool_size, 1)?,
             db_timeout: duration(&var, "JIANYI_DB_TIMEOUT", d.db_timeout)?,
             workers: number(&var, "JIANYI_WORKERS", d.workers, 1)?,

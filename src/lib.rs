@@ -15,3 +15,4 @@ pub mod logging;
 pub mod openapi;
 pub mod ops;
 pub mod server;
+pub mod suggestions;

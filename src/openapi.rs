@@ -52,6 +52,8 @@ creating requests accept `Idempotency-Key`; lists page with `limit` and `cursor`
     tags(
         (name = "auth", description = "Tokens, sessions and the caller"),
         (name = "directory", description = "Units and users"),
+        (name = "deputies", description = "Deputies (代表) and members (委员); contact details are personal data"),
+        (name = "suggestions", description = "Suggestions and proposals: intake, search, sync, import"),
         (name = "audit", description = "The audit log"),
         (name = "operations", description = "Health, readiness, metrics"),
     ),

@@ -1,8 +1,11 @@
-//! The append-only audit log: every mutation writes a row in the same transaction.
+//! The append-only audit log and the outbox of events: every mutation writes its audit
+//! row (and, for the workflow's entities, its event) in the same transaction.
 
+pub mod events;
 pub mod model;
 pub mod queries;
 pub mod routes;
 
+pub use events::{Event, emit};
 pub use model::Actor;
-pub use queries::record;
+pub use queries::{Change, record, record_many};

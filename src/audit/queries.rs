@@ -34,6 +34,40 @@ pub async fn record(
         .map(|_| ())
 }
 
+/// One change, for recording many at once (imports).
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub action: &'static str,
+    pub entity_type: &'static str,
+    pub entity_id: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// Records many changes by one actor in one statement.
+pub async fn record_many(conn: &mut AsyncPgConnection, actor: &Actor, changes: &[Change]) -> QueryResult<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let request_id = request_context::current_id();
+    let rows: Vec<_> = changes
+        .iter()
+        .map(|c| {
+            (
+                audit_log::actor_id.eq(actor.id),
+                audit_log::actor_name.eq(&actor.name),
+                audit_log::action.eq(c.action),
+                audit_log::entity_type.eq(c.entity_type),
+                audit_log::entity_id.eq(&c.entity_id),
+                audit_log::before.eq(&c.before),
+                audit_log::after.eq(&c.after),
+                audit_log::request_id.eq(&request_id),
+            )
+        })
+        .collect();
+    diesel::insert_into(audit_log::table).values(rows).execute(conn).await.map(|_| ())
+}
+
 /// A page of entries, newest first, after the entry `after_id`.
 pub async fn list(
     conn: &mut AsyncPgConnection,

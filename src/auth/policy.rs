@@ -62,6 +62,11 @@ pub enum Operation {
     DirectoryRead,
     /// Create, change and delete users, units, rules and the calendar.
     DirectoryWrite,
+    /// Read deputies and members (their contact details only for the office, admins and
+    /// the deputy).
+    DeputyRead,
+    /// Register and change deputies and members.
+    DeputyWrite,
     /// Register or change a suggestion.
     SuggestionWrite,
     /// Upsert a suggestion by its external number (the municipal system).
@@ -93,9 +98,11 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 22] = [
+    pub const ALL: [Operation; 24] = [
         Operation::DirectoryRead,
         Operation::DirectoryWrite,
+        Operation::DeputyRead,
+        Operation::DeputyWrite,
         Operation::SuggestionWrite,
         Operation::SuggestionUpsert,
         Operation::SuggestionRead,
@@ -145,6 +152,8 @@ pub const POLICY: &[(Operation, &[(Role, Reach)])] = &[
         &[(R::Admin, All), (R::Office, All), (R::Leader, All), (R::SectionHead, All), (R::Handler, All)],
     ),
     (O::DirectoryWrite, &[(R::Admin, All)]),
+    (O::DeputyRead, &[(R::Admin, All), (R::Office, All), (R::Deputy, Own)]),
+    (O::DeputyWrite, &[(R::Admin, All), (R::Office, All)]),
     (O::SuggestionWrite, &[(R::Office, All)]),
     (O::SuggestionUpsert, &[(R::Sync, All)]),
     (
@@ -236,11 +245,14 @@ impl Scope {
 mod tests {
     use super::*;
 
-    /// DESIGN.md's table, cell by cell: admin, office, leader, section_head, handler,
+    /// DESIGN.md's table, cell by cell (deputies: issue 3 — the office and admins manage
+    /// them, a deputy reads their own record): admin, office, leader, section_head, handler,
     /// co_handler, deputy, sync ("-" = not allowed).
     const EXPECTED: &[(Operation, [&str; 8])] = &[
         (O::DirectoryRead, ["all", "all", "all", "all", "all", "-", "-", "-"]),
         (O::DirectoryWrite, ["all", "-", "-", "-", "-", "-", "-", "-"]),
+        (O::DeputyRead, ["all", "all", "-", "-", "-", "-", "own", "-"]),
+        (O::DeputyWrite, ["all", "all", "-", "-", "-", "-", "-", "-"]),
         (O::SuggestionWrite, ["-", "all", "-", "-", "-", "-", "-", "-"]),
         (O::SuggestionUpsert, ["-", "-", "-", "-", "-", "-", "-", "all"]),
         (O::SuggestionRead, ["all", "all", "all", "unit", "unit", "co", "own", "all"]),

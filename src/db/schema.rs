@@ -1,4 +1,18 @@
-//! Diesel table definitions, kept in step with `migrations/` (a test checks the columns).
+//! Diesel table definitions, kept in step with `migrations/` (every query is exercised by
+//! the integration tests against the migrated schema).
+
+/// PostgreSQL types diesel does not bring.
+pub mod sql_types {
+    /// `tsvector`, written by the service as text cast to tsvector.
+    #[derive(diesel::sql_types::SqlType, diesel::query_builder::QueryId)]
+    #[diesel(postgres_type(name = "tsvector"))]
+    pub struct Tsvector;
+
+    /// `tsquery`.
+    #[derive(diesel::sql_types::SqlType, diesel::query_builder::QueryId)]
+    #[diesel(postgres_type(name = "tsquery"))]
+    pub struct Tsquery;
+}
 
 diesel::table! {
     units (id) {
@@ -87,9 +101,69 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    deputies (id) {
+        id -> Uuid,
+        body -> Text,
+        name -> Text,
+        delegation -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        address -> Nullable<Text>,
+        confidential -> Bool,
+        user_id -> Nullable<Uuid>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Tsvector;
+
+    suggestions (id) {
+        id -> Uuid,
+        source -> Text,
+        year -> Int4,
+        external_no -> Text,
+        session_label -> Nullable<Text>,
+        title -> Text,
+        body -> Text,
+        category -> Nullable<Text>,
+        keywords -> Array<Text>,
+        proposer_id -> Nullable<Uuid>,
+        co_signer_ids -> Array<Uuid>,
+        is_key -> Bool,
+        received_on -> Nullable<Date>,
+        merged_into -> Nullable<Uuid>,
+        status -> Text,
+        version -> Int4,
+        content_hash -> Bytea,
+        search -> Tsvector,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    events (seq) {
+        seq -> Int8,
+        #[sql_name = "type"]
+        type_ -> Text,
+        entity_type -> Text,
+        entity_id -> Uuid,
+        version -> Nullable<Int4>,
+        payload -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(users -> units (unit_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::joinable!(deputies -> users (user_id));
+diesel::joinable!(suggestions -> deputies (proposer_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     units,
@@ -99,4 +173,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     idempotency_keys,
     audit_log,
+    deputies,
+    suggestions,
+    events,
 );

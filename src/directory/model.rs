@@ -268,3 +268,150 @@ pub struct PasswordChange {
     /// At least 10 characters.
     pub new_password: String,
 }
+
+/// The body a deputy or member sits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Body {
+    /// 人民代表大会 (deputies, 代表)
+    Npc,
+    /// 政治协商会议 (members, 委员)
+    Cppcc,
+}
+
+impl Body {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Body::Npc => "npc",
+            Body::Cppcc => "cppcc",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Body> {
+        match s {
+            "npc" => Some(Body::Npc),
+            "cppcc" => Some(Body::Cppcc),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = crate::db::schema::deputies)]
+pub struct DeputyRow {
+    pub id: Uuid,
+    pub body: String,
+    pub name: String,
+    pub delegation: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+    pub confidential: bool,
+    pub user_id: Option<Uuid>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A deputy's contact details: personal data, shown only to the office, admins and the
+/// deputy.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Contact {
+    #[schema(example = "13800000000")]
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+}
+
+/// A deputy (代表) or member (委员).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Deputy {
+    pub id: Uuid,
+    pub body: Body,
+    /// Null when the deputy asked for confidentiality and the caller may not see it.
+    #[schema(example = "杨国哲")]
+    pub name: Option<String>,
+    /// 代表团 (deputies) or 界别 (members).
+    pub delegation: Option<String>,
+    /// Only for the office, admins and the deputy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Contact>,
+    pub confidential: bool,
+    /// The deputy's own account, if they have one.
+    pub user_id: Option<Uuid>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A deputy as named in a suggestion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DeputyRef {
+    pub id: Uuid,
+    /// Null when confidential for the caller.
+    pub name: Option<String>,
+    pub delegation: Option<String>,
+    pub confidential: bool,
+}
+
+/// Who is looking, for what personal data they may see.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Viewer {
+    /// The office and admins see names and contacts.
+    pub privileged: bool,
+    /// The caller's own deputy record.
+    pub deputy_id: Option<Uuid>,
+}
+
+/// A new deputy or member.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDeputy {
+    pub body: Body,
+    #[schema(example = "杨国哲", max_length = 50)]
+    pub name: String,
+    pub delegation: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+    #[serde(default)]
+    pub confidential: bool,
+    /// A user with the deputy role to link.
+    pub user_id: Option<Uuid>,
+}
+
+/// Changes to a deputy; absent fields stay, `null` clears.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeputyPatch {
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::json::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub delegation: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::http::json::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::http::json::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::http::json::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub address: Option<Option<String>>,
+    pub confidential: Option<bool>,
+    #[serde(default, deserialize_with = "crate::http::json::double_option")]
+    #[schema(value_type = Option<Uuid>, nullable)]
+    pub user_id: Option<Option<Uuid>>,
+}
+
+/// Filters of the deputy list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DeputyFilter {
+    pub body: Option<Body>,
+    /// Part of the name or delegation.
+    pub q: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}

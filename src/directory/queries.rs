@@ -197,3 +197,141 @@ pub async fn users(
 pub async fn unit_by_name(conn: &mut AsyncPgConnection, name: &str) -> QueryResult<Option<UnitRow>> {
     units::table.filter(units::name.eq(name.trim())).select(UnitRow::as_select()).first(conn).await.optional()
 }
+
+use crate::db::schema::deputies;
+use crate::directory::model::{DeputyFilter, DeputyRow};
+
+pub async fn deputy(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<DeputyRow>> {
+    deputies::table.find(id).select(DeputyRow::as_select()).first(conn).await.optional()
+}
+
+pub async fn deputy_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<DeputyRow>> {
+    deputies::table.find(id).select(DeputyRow::as_select()).for_update().first(conn).await.optional()
+}
+
+/// The deputy record linked to a user account.
+pub async fn deputy_id_of_user(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryResult<Option<Uuid>> {
+    deputies::table.filter(deputies::user_id.eq(user_id)).select(deputies::id).first(conn).await.optional()
+}
+
+/// The fields of a deputy row as written.
+pub struct DeputyFields {
+    pub body: String,
+    pub name: String,
+    pub delegation: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+    pub confidential: bool,
+    pub user_id: Option<Uuid>,
+}
+
+pub async fn insert_deputy(conn: &mut AsyncPgConnection, f: DeputyFields) -> QueryResult<DeputyRow> {
+    diesel::insert_into(deputies::table)
+        .values((
+            deputies::id.eq(Uuid::now_v7()),
+            deputies::body.eq(f.body),
+            deputies::name.eq(f.name),
+            deputies::delegation.eq(f.delegation),
+            deputies::phone.eq(f.phone),
+            deputies::email.eq(f.email),
+            deputies::address.eq(f.address),
+            deputies::confidential.eq(f.confidential),
+            deputies::user_id.eq(f.user_id),
+        ))
+        .returning(DeputyRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn update_deputy(conn: &mut AsyncPgConnection, id: Uuid, f: DeputyFields) -> QueryResult<DeputyRow> {
+    diesel::update(deputies::table.find(id))
+        .set((
+            deputies::name.eq(f.name),
+            deputies::delegation.eq(f.delegation),
+            deputies::phone.eq(f.phone),
+            deputies::email.eq(f.email),
+            deputies::address.eq(f.address),
+            deputies::confidential.eq(f.confidential),
+            deputies::user_id.eq(f.user_id),
+            deputies::version.eq(deputies::version + 1),
+            deputies::updated_at.eq(Utc::now()),
+        ))
+        .returning(DeputyRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Deputies by name, after `(name, id)`; `only` restricts to one record (a deputy's own).
+pub async fn deputies(
+    conn: &mut AsyncPgConnection,
+    f: &DeputyFilter,
+    only: Option<Uuid>,
+    after: Option<(String, Uuid)>,
+    fetch: i64,
+) -> QueryResult<Vec<DeputyRow>> {
+    let mut q = deputies::table.select(DeputyRow::as_select()).into_boxed();
+    if let Some(id) = only {
+        q = q.filter(deputies::id.eq(id));
+    }
+    if let Some(body) = f.body {
+        q = q.filter(deputies::body.eq(body.as_str()));
+    }
+    if let Some(text) = f.q.as_deref().filter(|t| !t.trim().is_empty()) {
+        let pattern = contains_pattern(text);
+        q = q.filter(deputies::name.ilike(pattern.clone()).or(deputies::delegation.ilike(pattern)));
+    }
+    if let Some((name, id)) = after {
+        q = q.filter(deputies::name.gt(name.clone()).or(deputies::name.eq(name).and(deputies::id.gt(id))));
+    }
+    q.order((deputies::name, deputies::id)).limit(fetch).load(conn).await
+}
+
+/// The ids of a body's deputies with these names (the oldest record when a name repeats).
+pub async fn deputy_ids_by_name(
+    conn: &mut AsyncPgConnection,
+    body: &str,
+    names: &[String],
+) -> QueryResult<std::collections::HashMap<String, Uuid>> {
+    let rows: Vec<(String, Uuid)> = deputies::table
+        .filter(deputies::body.eq(body))
+        .filter(deputies::name.eq_any(names))
+        .order((deputies::name, deputies::created_at.desc()))
+        .select((deputies::name, deputies::id))
+        .load(conn)
+        .await?;
+    // Later rows of a name are older: they win.
+    Ok(rows.into_iter().collect())
+}
+
+/// Registers deputies by name alone (body, name) where none exists; returns the new rows.
+pub async fn insert_deputies_by_name(
+    conn: &mut AsyncPgConnection,
+    body: &str,
+    names: &[String],
+) -> QueryResult<Vec<DeputyRow>> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<_> = names
+        .iter()
+        .map(|n| (deputies::id.eq(Uuid::now_v7()), deputies::body.eq(body), deputies::name.eq(n)))
+        .collect();
+    diesel::insert_into(deputies::table)
+        .values(rows)
+        .on_conflict_do_nothing()
+        .returning(DeputyRow::as_returning())
+        .get_results(conn)
+        .await
+}
+
+/// Whether every id is a deputy of `body`; the ones that are not.
+pub async fn missing_deputies(conn: &mut AsyncPgConnection, body: &str, ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
+    let found: Vec<Uuid> = deputies::table
+        .filter(deputies::id.eq_any(ids))
+        .filter(deputies::body.eq(body))
+        .select(deputies::id)
+        .load(conn)
+        .await?;
+    Ok(ids.iter().filter(|id| !found.contains(id)).copied().collect())
+}

@@ -8,7 +8,7 @@ use crate::app::AppState;
 use crate::auth::policy::Operation;
 use crate::auth::principal::Principal;
 use crate::directory::model::*;
-use crate::directory::{queries, service};
+use crate::directory::{queries, rules, service};
 use crate::error::AppError;
 use crate::http::etag::{IfMatch, etag};
 use crate::http::idempotency::{Created, IdempotencyKey, create_once};
@@ -362,6 +362,131 @@ pub async fn change_password(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Deputies and members, by name (office, admin; a deputy sees their own record).
+#[utoipa::path(
+    tag = "deputies",
+    params(DeputyFilter),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of deputies", body = Page<Deputy>),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::Forbidden),
+    )
+)]
+#[get("/deputies")]
+pub async fn list_deputies(
+    state: web::Data<AppState>,
+    principal: Principal,
+    filter: web::Query<DeputyFilter>,
+) -> Result<HttpResponse, AppError> {
+    let scope = principal.require(Operation::DeputyRead)?;
+    let page = PageParams { limit: filter.limit, cursor: filter.cursor.clone() }.resolve(&state.cursors)?;
+    let mut conn = state.conn().await?;
+    let viewer = service::viewer(&mut conn, &principal).await?;
+    let only = if scope.all { None } else { Some(viewer.deputy_id.unwrap_or_default()) };
+    let rows = queries::deputies(&mut conn, &filter, only, page.after.clone(), page.fetch()).await?;
+    let body: Page<Deputy> =
+        page.page(rows, &state.cursors, |r| (r.name.clone(), r.id), |r| rules::deputy_for(&viewer, r));
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// Registers a deputy or member (office, admin). Accepts `Idempotency-Key`.
+#[utoipa::path(
+    tag = "deputies",
+    request_body = NewDeputy,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Registered", body = Deputy, headers(("Location" = String), ("ETag" = String))),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::Forbidden),
+        (status = 409, response = doc::Conflict),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 422, response = doc::Unprocessable),
+    )
+)]
+#[post("/deputies")]
+pub async fn create_deputy(
+    state: web::Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    body: Json<NewDeputy>,
+) -> Result<HttpResponse, AppError> {
+    principal.require(Operation::DeputyWrite)?;
+    let mut conn = state.conn().await?;
+    let actor = principal.actor();
+    create_once(&mut conn, principal.user_id, &key, "POST /deputies", &body.0, async |conn| {
+        let row = service::create_deputy(conn, &actor, &body).await?;
+        let deputy = rules::deputy_for(&Viewer { privileged: true, deputy_id: None }, row);
+        Ok(Created::new(format!("/api/v1/deputies/{}", deputy.id), deputy.version, &deputy))
+    })
+    .await
+}
+
+/// One deputy or member.
+#[utoipa::path(
+    tag = "deputies",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The deputy", body = Deputy, headers(("ETag" = String))),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+    )
+)]
+#[get("/deputies/{id}")]
+pub async fn get_deputy(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let scope = principal.require(Operation::DeputyRead)?;
+    let mut conn = state.conn().await?;
+    let viewer = service::viewer(&mut conn, &principal).await?;
+    if !scope.all && viewer.deputy_id != Some(*id) {
+        return Err(AppError::not_found("deputy"));
+    }
+    let row = queries::deputy(&mut conn, *id).await?.ok_or_else(|| AppError::not_found("deputy"))?;
+    let deputy = rules::deputy_for(&viewer, row);
+    Ok(with_etag(deputy.version, &deputy))
+}
+
+/// Changes a deputy or member (office, admin). Requires `If-Match`.
+#[utoipa::path(
+    tag = "deputies",
+    request_body = DeputyPatch,
+    params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "The ETag last read")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed deputy", body = Deputy, headers(("ETag" = String))),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 412, response = doc::PreconditionFailed),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 422, response = doc::Unprocessable),
+        (status = 428, response = doc::PreconditionRequired),
+    )
+)]
+#[patch("/deputies/{id}")]
+pub async fn update_deputy(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: Json<DeputyPatch>,
+) -> Result<HttpResponse, AppError> {
+    principal.require(Operation::DeputyWrite)?;
+    if_match.require()?;
+    let mut conn = state.conn().await?;
+    let row = service::update_deputy(&mut conn, &principal.actor(), *id, &if_match, &body).await?;
+    let deputy = rules::deputy_for(&Viewer { privileged: true, deputy_id: None }, row);
+    Ok(with_etag(deputy.version, &deputy))
+}
+
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_units)
         .service(create_unit)
@@ -374,5 +499,9 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(update_user)
         .service(delete_user)
         .service(me)
-        .service(change_password);
+        .service(change_password)
+        .service(list_deputies)
+        .service(create_deputy)
+        .service(get_deputy)
+        .service(update_deputy);
 }

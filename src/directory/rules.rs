@@ -2,7 +2,7 @@
 //! which kind of account and unit.
 
 use crate::auth::policy::Role;
-use crate::directory::model::{UnitKind, UserKind};
+use crate::directory::model::{Contact, Deputy, DeputyRef, DeputyRow, UnitKind, UserKind, Viewer};
 use crate::error::FieldError;
 
 /// A trimmed name of 1 to `max` characters without control characters.
@@ -80,6 +80,72 @@ pub fn roles(roles: &[Role], kind: UserKind, unit: Option<UnitKind>) -> Vec<Fiel
     errors
 }
 
+/// An optional free text: trimmed, empty as absent, at most `max` characters.
+pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, FieldError> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => name(field, v, max).map(Some),
+    }
+}
+
+/// A phone number: digits with `+ - ( )` and spaces, 3 to 30 characters.
+pub fn phone(value: Option<&str>) -> Result<Option<String>, FieldError> {
+    let Some(v) = optional_text("phone", value, 30)? else { return Ok(None) };
+    let digits = v.chars().filter(char::is_ascii_digit).count();
+    if digits < 3 || !v.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c)) {
+        return Err(FieldError::new("phone", "invalid", "digits, spaces and + - ( ) only"));
+    }
+    Ok(Some(v))
+}
+
+/// An e-mail address: one `@` with text on both sides and a dot in the domain.
+pub fn email(value: Option<&str>) -> Result<Option<String>, FieldError> {
+    let Some(v) = optional_text("email", value, 254)? else { return Ok(None) };
+    match v.split_once('@') {
+        Some((local, domain)) if !local.is_empty() && domain.contains('.') && !domain.contains('@') => Ok(Some(v)),
+        _ => Err(FieldError::new("email", "invalid", "not an e-mail address")),
+    }
+}
+
+/// Whether the viewer may see a deputy's name (confidential deputies are hidden).
+pub fn may_see_name(viewer: &Viewer, deputy_id: uuid::Uuid, confidential: bool) -> bool {
+    !confidential || viewer.privileged || viewer.deputy_id == Some(deputy_id)
+}
+
+/// Whether the viewer may see a deputy's contact details (personal data).
+pub fn may_see_contact(viewer: &Viewer, deputy_id: uuid::Uuid) -> bool {
+    viewer.privileged || viewer.deputy_id == Some(deputy_id)
+}
+
+/// A deputy as this viewer may see them.
+pub fn deputy_for(viewer: &Viewer, row: DeputyRow) -> Deputy {
+    let contact = may_see_contact(viewer, row.id).then(|| Contact {
+        phone: row.phone.clone(),
+        email: row.email.clone(),
+        address: row.address.clone(),
+    });
+    Deputy {
+        id: row.id,
+        body: crate::directory::model::Body::parse(&row.body).unwrap_or(crate::directory::model::Body::Npc),
+        name: may_see_name(viewer, row.id, row.confidential).then_some(row.name),
+        delegation: row.delegation,
+        contact,
+        confidential: row.confidential,
+        user_id: if viewer.privileged { row.user_id } else { None },
+        version: row.version,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    }
+}
+
+/// A deputy reference as this viewer may see it.
+pub fn deputy_ref_for(viewer: &Viewer, mut r: DeputyRef) -> DeputyRef {
+    if !may_see_name(viewer, r.id, r.confidential) {
+        r.name = None;
+    }
+    r
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,6 +172,33 @@ mod tests {
         assert!(unit_parent(UnitKind::Section, Some(UnitKind::External)).is_err());
         assert!(unit_parent(UnitKind::External, Some(UnitKind::Bureau)).is_err());
         assert!(unit_parent(UnitKind::Bureau, None).is_ok());
+    }
+
+    #[test]
+    fn confidential_deputies_are_hidden_but_from_the_office_and_themselves() {
+        let id = uuid::Uuid::now_v7();
+        let office = Viewer { privileged: true, deputy_id: None };
+        let themselves = Viewer { privileged: false, deputy_id: Some(id) };
+        let handler = Viewer::default();
+        assert!(may_see_name(&office, id, true));
+        assert!(may_see_name(&themselves, id, true));
+        assert!(!may_see_name(&handler, id, true));
+        assert!(may_see_name(&handler, id, false));
+        assert!(!may_see_contact(&handler, id));
+        assert!(may_see_contact(&themselves, id));
+        let r = DeputyRef { id, name: Some("曹孟".into()), delegation: None, confidential: true };
+        assert_eq!(deputy_ref_for(&handler, r.clone()).name, None);
+        assert_eq!(deputy_ref_for(&office, r).name.as_deref(), Some("曹孟"));
+    }
+
+    #[test]
+    fn contacts_are_checked() {
+        assert_eq!(phone(Some(" 0371-6655 8899 ")).unwrap().as_deref(), Some("0371-6655 8899"));
+        assert!(phone(Some("call me")).is_err());
+        assert_eq!(phone(Some("  ")).unwrap(), None);
+        assert!(email(Some("yang@example.cn")).is_ok());
+        assert!(email(Some("yang@")).is_err());
+        assert!(email(Some("@x.cn")).is_err());
     }
 
     #[test]

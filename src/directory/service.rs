@@ -335,3 +335,155 @@ pub async fn bootstrap_admin(
         db::transaction(conn, async |conn| create_user(conn, &Actor::system("first start"), prepared).await).await?;
     Ok(created.initial_password)
 }
+
+/// Who is looking: the office and admins see personal data; a deputy sees their own.
+pub async fn viewer(conn: &mut AsyncPgConnection, principal: &crate::auth::Principal) -> Result<Viewer, AppError> {
+    let deputy_id = if principal.has_role(Role::Deputy) {
+        queries::deputy_id_of_user(conn, principal.user_id).await?
+    } else {
+        None
+    };
+    Ok(Viewer { privileged: principal.has_role(Role::Office) || principal.has_role(Role::Admin), deputy_id })
+}
+
+/// A deputy's event payload: never their contact details.
+fn deputy_event(kind: &'static str, row: &DeputyRow) -> audit::Event {
+    audit::Event {
+        kind,
+        entity_type: "deputy",
+        entity_id: row.id,
+        version: Some(row.version),
+        payload: serde_json::json!({
+            "id": row.id, "body": row.body, "delegation": row.delegation, "confidential": row.confidential,
+            "name": (!row.confidential).then_some(&row.name),
+        }),
+    }
+}
+
+/// Checks a deputy's fields; `user_id` must be an account with the deputy role.
+async fn deputy_fields(
+    conn: &mut AsyncPgConnection,
+    body: Body,
+    name: &str,
+    delegation: Option<&str>,
+    contact: &Contact,
+    confidential: bool,
+    user_id: Option<Uuid>,
+) -> Result<queries::DeputyFields, AppError> {
+    let mut errors = Vec::new();
+    let mut keep = |r: Result<Option<String>, FieldError>| r.map_err(|e| errors.push(e)).ok().flatten();
+    let name = keep(rules::name("name", name, 50).map(Some));
+    let delegation = keep(rules::optional_text("delegation", delegation, 100));
+    let phone = keep(rules::phone(contact.phone.as_deref()));
+    let email = keep(rules::email(contact.email.as_deref()));
+    let address = keep(rules::optional_text("address", contact.address.as_deref(), 200));
+    if let Some(id) = user_id {
+        match queries::user(conn, id).await? {
+            Some(u) if u.roles.iter().any(|r| r == "deputy") => {}
+            Some(_) => errors.push(FieldError::new("user_id", "invalid", "the account does not have the deputy role")),
+            None => errors.push(FieldError::new("user_id", "unknown_reference", "no such user")),
+        }
+    }
+    match name {
+        Some(name) if errors.is_empty() => Ok(queries::DeputyFields {
+            body: body.as_str().to_string(),
+            name,
+            delegation,
+            phone,
+            email,
+            address,
+            confidential,
+            user_id,
+        }),
+        _ => Err(AppError::validation(errors)),
+    }
+}
+
+pub async fn create_deputy(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    new: &NewDeputy,
+) -> Result<DeputyRow, AppError> {
+    let contact = Contact { phone: new.phone.clone(), email: new.email.clone(), address: new.address.clone() };
+    let fields =
+        deputy_fields(conn, new.body, &new.name, new.delegation.as_deref(), &contact, new.confidential, new.user_id)
+            .await?;
+    let row = queries::insert_deputy(conn, fields).await?;
+    let after = json(&rules::deputy_for(&Viewer { privileged: true, deputy_id: None }, row.clone()));
+    audit::record(conn, actor, "deputy.create", "deputy", &row.id.to_string(), None, after).await?;
+    audit::emit(conn, &[deputy_event("deputy.created", &row)]).await?;
+    Ok(row)
+}
+
+pub async fn update_deputy(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    id: Uuid,
+    if_match: &IfMatch,
+    patch: &DeputyPatch,
+) -> Result<DeputyRow, AppError> {
+    db::transaction(conn, async |conn| {
+        let before = queries::deputy_for_update(conn, id).await?.ok_or_else(|| AppError::not_found("deputy"))?;
+        if_match.check(before.version)?;
+        let pick = |p: &Option<Option<String>>, old: &Option<String>| p.clone().unwrap_or_else(|| old.clone());
+        let contact = Contact {
+            phone: pick(&patch.phone, &before.phone),
+            email: pick(&patch.email, &before.email),
+            address: pick(&patch.address, &before.address),
+        };
+        let body = Body::parse(&before.body).unwrap_or(Body::Npc);
+        let fields = deputy_fields(
+            conn,
+            body,
+            patch.name.as_deref().unwrap_or(&before.name),
+            pick(&patch.delegation, &before.delegation).as_deref(),
+            &contact,
+            patch.confidential.unwrap_or(before.confidential),
+            patch.user_id.unwrap_or(before.user_id),
+        )
+        .await?;
+        let after = queries::update_deputy(conn, id, fields).await?;
+        let full = Viewer { privileged: true, deputy_id: None };
+        let (b, a) = (json(&rules::deputy_for(&full, before)), json(&rules::deputy_for(&full, after.clone())));
+        audit::record(conn, actor, "deputy.update", "deputy", &id.to_string(), b, a).await?;
+        audit::emit(conn, &[deputy_event("deputy.updated", &after)]).await?;
+        Ok(after)
+    })
+    .await
+}
+
+/// The ids of a body's deputies by name, registering the names not yet known (for the
+/// municipal system's sync and imports, which name deputies rather than identify them).
+pub async fn deputies_by_name(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    body: Body,
+    names: &[String],
+) -> Result<std::collections::HashMap<String, Uuid>, AppError> {
+    let mut wanted: Vec<String> = names.iter().map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect();
+    wanted.sort();
+    wanted.dedup();
+    let mut found = queries::deputy_ids_by_name(conn, body.as_str(), &wanted).await?;
+    let missing: Vec<String> = wanted.iter().filter(|n| !found.contains_key(*n)).cloned().collect();
+    if missing.is_empty() {
+        return Ok(found);
+    }
+    let created = queries::insert_deputies_by_name(conn, body.as_str(), &missing).await?;
+    let full = Viewer { privileged: true, deputy_id: None };
+    let changes: Vec<audit::Change> = created
+        .iter()
+        .map(|row| audit::Change {
+            action: "deputy.create",
+            entity_type: "deputy",
+            entity_id: row.id.to_string(),
+            before: None,
+            after: json(&rules::deputy_for(&full, row.clone())),
+        })
+        .collect();
+    audit::record_many(conn, actor, &changes).await?;
+    let events: Vec<audit::Event> = created.iter().map(|r| deputy_event("deputy.created", r)).collect();
+    audit::emit(conn, &events).await?;
+    // Names another transaction registered meanwhile are found now.
+    found.extend(queries::deputy_ids_by_name(conn, body.as_str(), &missing).await?);
+    Ok(found)
+}

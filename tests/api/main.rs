@@ -6,6 +6,8 @@ mod support;
 mod audit;
 mod auth;
 mod conventions;
+mod deputies;
 mod directory;
 mod openapi;
 mod ops;
+mod suggestions;

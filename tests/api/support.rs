@@ -212,6 +212,21 @@ impl TestApp {
         Reply { status, headers, body: body.to_vec() }
     }
 
+    /// The outbox rows of an entity, oldest first: `(type, version)`.
+    pub async fn events(&self, entity_id: &str) -> Vec<(String, Option<i32>)> {
+        use diesel::{ExpressionMethods, QueryDsl};
+        use jianyi::db::schema::events::dsl as e;
+        let id: Uuid = entity_id.parse().expect("a uuid");
+        let mut conn = self.conn().await;
+        e::events
+            .filter(e::entity_id.eq(id))
+            .order(e::seq)
+            .select((e::type_, e::version))
+            .load(&mut conn)
+            .await
+            .expect("events")
+    }
+
     /// Rows of `audit_log` for an entity, oldest first: `(action, actor_id)`.
     pub async fn audit_actions(&self, entity_type: &str, entity_id: &str) -> Vec<(String, Option<Uuid>)> {
         use diesel::{ExpressionMethods, QueryDsl};

@@ -1,0 +1,285 @@
+//! Suggestions: rows, request bodies, answers, filters and import reports.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::directory::model::{Body, DeputyRef};
+
+/// Where a suggestion comes from: the people's congress or the CPPCC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// 人大代表建议
+    Npc,
+    /// 政协委员提案
+    Cppcc,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Npc => "npc",
+            Source::Cppcc => "cppcc",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Source> {
+        match s {
+            "npc" => Some(Source::Npc),
+            "cppcc" => Some(Source::Cppcc),
+            _ => None,
+        }
+    }
+
+    /// The body whose members make suggestions of this source.
+    pub fn body(self) -> Body {
+        match self {
+            Source::Npc => Body::Npc,
+            Source::Cppcc => Body::Cppcc,
+        }
+    }
+}
+
+/// Where a suggestion stands, derived from its assignments and rounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SuggestionStatus {
+    /// 登记: received, not yet assigned.
+    Registered,
+    /// 已交办: assigned to units.
+    Assigned,
+    /// 办理中
+    Handling,
+    /// 已答复
+    Replied,
+    /// 已办结
+    Completed,
+}
+
+impl SuggestionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuggestionStatus::Registered => "registered",
+            SuggestionStatus::Assigned => "assigned",
+            SuggestionStatus::Handling => "handling",
+            SuggestionStatus::Replied => "replied",
+            SuggestionStatus::Completed => "completed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Registered, Self::Assigned, Self::Handling, Self::Replied, Self::Completed]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+/// A suggestion or proposal.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Suggestion {
+    pub id: Uuid,
+    pub source: Source,
+    #[schema(example = 2023)]
+    pub year: i32,
+    /// The number the municipal system gave it (建议编号).
+    #[schema(example = "183050")]
+    pub external_no: String,
+    /// 届次/会次
+    #[schema(example = "市十六届人大二次会议")]
+    pub session_label: Option<String>,
+    #[schema(example = "关于合理设置公交站点的建议")]
+    pub title: String,
+    /// The full text (absent in lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    #[schema(example = "城乡建设")]
+    pub category: Option<String>,
+    pub keywords: Vec<String>,
+    /// 领衔代表
+    pub proposer: Option<DeputyRef>,
+    /// 附议代表
+    pub co_signers: Vec<DeputyRef>,
+    /// 重点建议
+    pub is_key: bool,
+    pub received_on: Option<NaiveDate>,
+    /// 并案: handled together with this suggestion (each still gets its own reply).
+    pub merged_into: Option<Uuid>,
+    pub status: SuggestionStatus,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Relevance to `q`, in lists searched with `q`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f32>,
+}
+
+/// A new suggestion registered by the office.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSuggestion {
+    pub source: Source,
+    #[schema(example = 2023)]
+    pub year: i32,
+    #[schema(example = "183050")]
+    pub external_no: String,
+    pub session_label: Option<String>,
+    #[schema(example = "关于合理设置公交站点的建议", max_length = 200)]
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+    pub category: Option<String>,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    pub proposer_id: Option<Uuid>,
+    #[serde(default)]
+    pub co_signer_ids: Vec<Uuid>,
+    #[serde(default)]
+    pub is_key: bool,
+    pub received_on: Option<NaiveDate>,
+    pub merged_into: Option<Uuid>,
+}
+
+/// Changes to a suggestion; absent fields stay, `null` clears a nullable one.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuggestionPatch {
+    #[serde(default, deserialize_with = "crate::http::json::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub session_label: Option<Option<String>>,
+    pub title: Option<String>,
+    pub body: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::json::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub category: Option<Option<String>>,
+    pub keywords: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "crate::http::json::double_option")]
+    #[schema(value_type = Option<Uuid>, nullable)]
+    pub proposer_id: Option<Option<Uuid>>,
+    pub co_signer_ids: Option<Vec<Uuid>>,
+    pub is_key: Option<bool>,
+    #[serde(default, deserialize_with = "crate::http::json::double_option")]
+    #[schema(value_type = Option<NaiveDate>, nullable)]
+    pub received_on: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "crate::http::json::double_option")]
+    #[schema(value_type = Option<Uuid>, nullable)]
+    pub merged_into: Option<Option<Uuid>>,
+}
+
+/// A suggestion as the municipal system sends it (and as an import row carries it):
+/// deputies by name, found or registered within the source's body.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SyncedSuggestion {
+    pub session_label: Option<String>,
+    #[schema(example = "关于合理设置公交站点的建议")]
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+    pub category: Option<String>,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// The lead proposer's name.
+    #[schema(example = "杨国哲")]
+    pub proposer: Option<String>,
+    /// The co-signers' names.
+    #[serde(default)]
+    pub co_signers: Vec<String>,
+    #[serde(default)]
+    pub is_key: bool,
+    pub received_on: Option<NaiveDate>,
+}
+
+/// One line of an NDJSON import: the key and the content.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportRow {
+    pub source: Source,
+    pub year: i32,
+    pub external_no: String,
+    #[serde(flatten)]
+    pub content: SyncedSuggestion,
+}
+
+/// What became of one imported row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+    Rejected,
+}
+
+/// The report on one row.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RowReport {
+    /// The line (NDJSON) or spreadsheet row, from 1.
+    pub line: usize,
+    pub external_no: Option<String>,
+    pub outcome: Outcome,
+    pub id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<crate::error::FieldError>,
+}
+
+/// The report of an import: counts, and each row's outcome.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct ImportReport {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub rejected: usize,
+    pub rows: Vec<RowReport>,
+}
+
+/// The order of a suggestion list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SortOrder {
+    /// Most recently registered first (the default; with `q`, most relevant first).
+    #[default]
+    Recent,
+    /// By year (newest first), then external number.
+    ExternalNo,
+}
+
+/// Filters of the suggestion list, combined with AND.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SuggestionFilter {
+    pub year: Option<i32>,
+    pub source: Option<Source>,
+    pub status: Option<SuggestionStatus>,
+    pub category: Option<String>,
+    pub is_key: Option<bool>,
+    /// Proposed or co-signed by this deputy.
+    pub deputy_id: Option<Uuid>,
+    /// Received on or after.
+    pub received_from: Option<NaiveDate>,
+    /// Received on or before.
+    pub received_to: Option<NaiveDate>,
+    /// Full-text search (Chinese works): every term must match; results by relevance.
+    #[param(example = "公交站点")]
+    pub q: Option<String>,
+    pub sort: Option<SortOrder>,
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// A suggestion like another, with how alike their topics are (0 to 1).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SimilarSuggestion {
+    pub similarity: f64,
+    #[serde(flatten)]
+    pub suggestion: Suggestion,
+}
+
+/// Earlier suggestions on the same topic, best first.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SimilarList {
+    pub items: Vec<SimilarSuggestion>,
+}

@@ -1,0 +1,458 @@
+//! Suggestions in the database: one query per read (deputies' names come along as JSON),
+//! keyset pages, and batch writes for imports.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::dsl::sql;
+use diesel::expression::BoxableExpression;
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Float, Json, Nullable, Text};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::db::schema::suggestions;
+use crate::suggestions::model::{SortOrder, SuggestionFilter};
+use crate::suggestions::rules::Content;
+
+/// A suggestion as read, with its deputies as JSON.
+#[derive(Debug, Clone, Queryable)]
+pub struct SuggestionRow {
+    pub id: Uuid,
+    pub source: String,
+    pub year: i32,
+    pub external_no: String,
+    pub session_label: Option<String>,
+    pub title: String,
+    pub category: Option<String>,
+    pub keywords: Vec<String>,
+    pub is_key: bool,
+    pub received_on: Option<NaiveDate>,
+    pub merged_into: Option<Uuid>,
+    pub status: String,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub body: Option<String>,
+    pub proposer: Option<serde_json::Value>,
+    pub co_signers: serde_json::Value,
+}
+
+const PROPOSER_JSON: &str = "(SELECT json_build_object('id', d.id, 'name', d.name, 'delegation', d.delegation, \
+     'confidential', d.confidential) FROM deputies d WHERE d.id = suggestions.proposer_id)";
+const CO_SIGNERS_JSON: &str = "(SELECT coalesce(json_agg(json_build_object('id', d.id, 'name', d.name, \
+     'delegation', d.delegation, 'confidential', d.confidential) \
+     ORDER BY array_position(suggestions.co_signer_ids, d.id)), '[]'::json) \
+     FROM deputies d WHERE d.id = ANY(suggestions.co_signer_ids))";
+
+macro_rules! row_columns {
+    ($body:expr) => {
+        (
+            suggestions::id,
+            suggestions::source,
+            suggestions::year,
+            suggestions::external_no,
+            suggestions::session_label,
+            suggestions::title,
+            suggestions::category,
+            suggestions::keywords,
+            suggestions::is_key,
+            suggestions::received_on,
+            suggestions::merged_into,
+            suggestions::status,
+            suggestions::version,
+            suggestions::created_at,
+            suggestions::updated_at,
+            sql::<Nullable<Text>>($body),
+            sql::<Nullable<Json>>(PROPOSER_JSON),
+            sql::<Json>(CO_SIGNERS_JSON),
+        )
+    };
+}
+
+/// Which suggestions a caller may read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReadScope {
+    All,
+    /// A deputy: those they proposed or co-signed.
+    Deputy(Uuid),
+    Nothing,
+}
+
+type Condition = Box<dyn BoxableExpression<suggestions::table, Pg, SqlType = Bool>>;
+
+fn scope_condition(scope: &ReadScope) -> Condition {
+    match scope {
+        ReadScope::All => Box::new(true.into_sql::<Bool>()),
+        ReadScope::Deputy(d) => Box::new(
+            suggestions::proposer_id.is_not_distinct_from(*d).or(suggestions::co_signer_ids.contains(vec![*d])),
+        ),
+        ReadScope::Nothing => Box::new(false.into_sql::<Bool>()),
+    }
+}
+
+/// One suggestion with its body, if the scope reaches it.
+pub async fn get(conn: &mut AsyncPgConnection, id: Uuid, scope: &ReadScope) -> QueryResult<Option<SuggestionRow>> {
+    suggestions::table
+        .select(row_columns!("suggestions.body"))
+        .filter(suggestions::id.eq(id))
+        .filter(scope_condition(scope))
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The stored content of a suggestion, locked for a change.
+#[derive(Debug, Clone, Queryable)]
+pub struct Stored {
+    pub id: Uuid,
+    pub version: i32,
+    pub content_hash: Vec<u8>,
+    pub merged_into: Option<Uuid>,
+    pub status: String,
+}
+
+const STORED: (
+    suggestions::id,
+    suggestions::version,
+    suggestions::content_hash,
+    suggestions::merged_into,
+    suggestions::status,
+) = (suggestions::id, suggestions::version, suggestions::content_hash, suggestions::merged_into, suggestions::status);
+
+pub async fn stored_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Stored>> {
+    suggestions::table.find(id).select(STORED).for_update().first(conn).await.optional()
+}
+
+pub async fn stored_by_key_for_update(
+    conn: &mut AsyncPgConnection,
+    source: &str,
+    year: i32,
+    external_no: &str,
+) -> QueryResult<Option<Stored>> {
+    suggestions::table
+        .filter(suggestions::source.eq(source))
+        .filter(suggestions::year.eq(year))
+        .filter(suggestions::external_no.eq(external_no))
+        .select(STORED)
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The stored rows of many keys `(source, year, external_no)`, locked.
+pub async fn stored_by_keys_for_update(
+    conn: &mut AsyncPgConnection,
+    keys: &[(String, i32, String)],
+) -> QueryResult<Vec<((String, i32, String), Stored)>> {
+    use diesel::sql_types::{Array, Bytea, Int4};
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = Text)]
+        source: String,
+        #[diesel(sql_type = Int4)]
+        year: i32,
+        #[diesel(sql_type = Text)]
+        external_no: String,
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: Uuid,
+        #[diesel(sql_type = Int4)]
+        version: i32,
+        #[diesel(sql_type = Bytea)]
+        content_hash: Vec<u8>,
+        #[diesel(sql_type = Nullable<diesel::sql_types::Uuid>)]
+        merged_into: Option<Uuid>,
+        #[diesel(sql_type = Text)]
+        status: String,
+    }
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sources: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
+    let years: Vec<i32> = keys.iter().map(|k| k.1).collect();
+    let numbers: Vec<&str> = keys.iter().map(|k| k.2.as_str()).collect();
+    let found: Vec<Found> = diesel::sql_query(
+        "SELECT s.source, s.year, s.external_no, s.id, s.version, s.content_hash, s.merged_into, s.status \
+         FROM suggestions s JOIN unnest($1::text[], $2::int4[], $3::text[]) AS k(source, year, external_no) \
+         ON s.source = k.source AND s.year = k.year AND s.external_no = k.external_no \
+         ORDER BY s.id FOR UPDATE OF s",
+    )
+    .bind::<Array<Text>, _>(sources)
+    .bind::<Array<Int4>, _>(years)
+    .bind::<Array<Text>, _>(numbers)
+    .load(conn)
+    .await?;
+    Ok(found
+        .into_iter()
+        .map(|f| {
+            let stored = Stored {
+                id: f.id,
+                version: f.version,
+                content_hash: f.content_hash,
+                merged_into: f.merged_into,
+                status: f.status,
+            };
+            ((f.source, f.year, f.external_no), stored)
+        })
+        .collect())
+}
+
+/// The id of the suggestion with this external number, if any.
+pub async fn id_by_key(
+    conn: &mut AsyncPgConnection,
+    source: &str,
+    year: i32,
+    external_no: &str,
+) -> QueryResult<Option<Uuid>> {
+    suggestions::table
+        .filter(suggestions::source.eq(source))
+        .filter(suggestions::year.eq(year))
+        .filter(suggestions::external_no.eq(external_no))
+        .select(suggestions::id)
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn exists(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(suggestions::table.find(id))).get_result(conn).await
+}
+
+/// Inserts suggestions (one statement); skips keys that exist; returns `(id, key)` of those
+/// written.
+pub async fn insert_many(
+    conn: &mut AsyncPgConnection,
+    rows: &[(Uuid, &Content)],
+) -> QueryResult<Vec<(Uuid, String, i32, String)>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let values: Vec<_> = rows
+        .iter()
+        .map(|(id, c)| {
+            (
+                suggestions::id.eq(*id),
+                suggestions::source.eq(c.source.as_str()),
+                suggestions::year.eq(c.year),
+                suggestions::external_no.eq(&c.external_no),
+                suggestions::session_label.eq(&c.session_label),
+                suggestions::title.eq(&c.title),
+                suggestions::body.eq(&c.body),
+                suggestions::category.eq(&c.category),
+                suggestions::keywords.eq(&c.keywords),
+                suggestions::proposer_id.eq(c.proposer_id),
+                suggestions::co_signer_ids.eq(&c.co_signer_ids),
+                suggestions::is_key.eq(c.is_key),
+                suggestions::received_on.eq(c.received_on),
+                suggestions::merged_into.eq(c.merged_into),
+                suggestions::content_hash.eq(c.hash()),
+                suggestions::search.eq(c.search()),
+            )
+        })
+        .collect();
+    diesel::insert_into(suggestions::table)
+        .values(values)
+        .on_conflict_do_nothing()
+        .returning((suggestions::id, suggestions::source, suggestions::year, suggestions::external_no))
+        .get_results(conn)
+        .await
+}
+
+/// Writes new content over a suggestion; returns the new version.
+pub async fn update_content(conn: &mut AsyncPgConnection, id: Uuid, c: &Content) -> QueryResult<i32> {
+    diesel::update(suggestions::table.find(id))
+        .set((
+            suggestions::session_label.eq(&c.session_label),
+            suggestions::title.eq(&c.title),
+            suggestions::body.eq(&c.body),
+            suggestions::category.eq(&c.category),
+            suggestions::keywords.eq(&c.keywords),
+            suggestions::proposer_id.eq(c.proposer_id),
+            suggestions::co_signer_ids.eq(&c.co_signer_ids),
+            suggestions::is_key.eq(c.is_key),
+            suggestions::received_on.eq(c.received_on),
+            suggestions::merged_into.eq(c.merged_into),
+            suggestions::content_hash.eq(c.hash()),
+            suggestions::search.eq(c.search()),
+            suggestions::version.eq(suggestions::version + 1),
+            suggestions::updated_at.eq(Utc::now()),
+        ))
+        .returning(suggestions::version)
+        .get_result(conn)
+        .await
+}
+
+/// The content as stored, to merge a partial change into.
+pub async fn content(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Content> {
+    #[allow(clippy::type_complexity)]
+    let row: (
+        String,
+        i32,
+        String,
+        Option<String>,
+        String,
+        String,
+        Option<String>,
+        Vec<String>,
+        Option<Uuid>,
+        Vec<Uuid>,
+        bool,
+        Option<NaiveDate>,
+        Option<Uuid>,
+    ) = suggestions::table
+        .find(id)
+        .select((
+            suggestions::source,
+            suggestions::year,
+            suggestions::external_no,
+            suggestions::session_label,
+            suggestions::title,
+            suggestions::body,
+            suggestions::category,
+            suggestions::keywords,
+            suggestions::proposer_id,
+            suggestions::co_signer_ids,
+            suggestions::is_key,
+            suggestions::received_on,
+            suggestions::merged_into,
+        ))
+        .first(conn)
+        .await?;
+    Ok(Content {
+        source: crate::suggestions::model::Source::parse(&row.0).unwrap_or(crate::suggestions::model::Source::Npc),
+        year: row.1,
+        external_no: row.2,
+        session_label: row.3,
+        title: row.4,
+        body: row.5,
+        category: row.6,
+        keywords: row.7,
+        proposer_id: row.8,
+        co_signer_ids: row.9,
+        is_key: row.10,
+        received_on: row.11,
+        merged_into: row.12,
+    })
+}
+
+/// The keyset position of a list page.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum After {
+    Recent(Uuid),
+    ExternalNo(i32, String, String, Uuid),
+    Relevance(f32, Uuid),
+}
+
+fn filtered<'a, ST: 'a>(
+    mut q: suggestions::BoxedQuery<'a, Pg, ST>,
+    f: &'a SuggestionFilter,
+    scope: &ReadScope,
+) -> suggestions::BoxedQuery<'a, Pg, ST> {
+    q = q.filter(scope_condition(scope));
+    if let Some(v) = f.year {
+        q = q.filter(suggestions::year.eq(v));
+    }
+    if let Some(v) = f.source {
+        q = q.filter(suggestions::source.eq(v.as_str()));
+    }
+    if let Some(v) = f.status {
+        q = q.filter(suggestions::status.eq(v.as_str()));
+    }
+    if let Some(v) = &f.category {
+        q = q.filter(suggestions::category.eq(v));
+    }
+    if let Some(v) = f.is_key {
+        q = q.filter(suggestions::is_key.eq(v));
+    }
+    if let Some(d) = f.deputy_id {
+        q = q.filter(suggestions::proposer_id.is_not_distinct_from(d).or(suggestions::co_signer_ids.contains(vec![d])));
+    }
+    if let Some(v) = f.received_from {
+        q = q.filter(suggestions::received_on.ge(v));
+    }
+    if let Some(v) = f.received_to {
+        q = q.filter(suggestions::received_on.le(v));
+    }
+    q
+}
+
+/// A page of suggestions (without bodies) in the requested order.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    f: &SuggestionFilter,
+    scope: &ReadScope,
+    after: Option<After>,
+    fetch: i64,
+) -> QueryResult<Vec<SuggestionRow>> {
+    let mut q = filtered(suggestions::table.select(row_columns!("NULL::text")).into_boxed(), f, scope);
+    match f.sort.unwrap_or_default() {
+        SortOrder::Recent => {
+            if let Some(After::Recent(id)) = after {
+                q = q.filter(suggestions::id.lt(id));
+            }
+            q = q.order(suggestions::id.desc());
+        }
+        SortOrder::ExternalNo => {
+            if let Some(After::ExternalNo(year, source, number, id)) = after {
+                q = q.filter(
+                    sql::<Bool>("(suggestions.year < ")
+                        .bind::<diesel::sql_types::Int4, _>(year)
+                        .sql(" OR (suggestions.year = ")
+                        .bind::<diesel::sql_types::Int4, _>(year)
+                        .sql(" AND (suggestions.source, suggestions.external_no, suggestions.id) > (")
+                        .bind::<Text, _>(source)
+                        .sql(", ")
+                        .bind::<Text, _>(number)
+                        .sql(", ")
+                        .bind::<diesel::sql_types::Uuid, _>(id)
+                        .sql(")))"),
+                );
+            }
+            q = q.order((suggestions::year.desc(), suggestions::source, suggestions::external_no, suggestions::id));
+        }
+    }
+    q.limit(fetch).load(conn).await
+}
+
+/// A page of suggestions matching a tsquery, most relevant first.
+pub async fn search(
+    conn: &mut AsyncPgConnection,
+    f: &SuggestionFilter,
+    scope: &ReadScope,
+    tsquery: &str,
+    after: Option<(f32, Uuid)>,
+    fetch: i64,
+) -> QueryResult<Vec<(SuggestionRow, f32)>> {
+    let rank = || sql::<Float>("ts_rank(suggestions.search, ").bind::<Text, _>(tsquery.to_string()).sql("::tsquery)");
+    let mut q = filtered(suggestions::table.select((row_columns!("NULL::text"), rank())).into_boxed(), f, scope)
+        .filter(sql::<Bool>("suggestions.search @@ ").bind::<Text, _>(tsquery.to_string()).sql("::tsquery"));
+    if let Some((score, id)) = after {
+        q = q.filter(rank().lt(score).or(rank().eq(score).and(suggestions::id.lt(id))));
+    }
+    q.order((rank().desc(), suggestions::id.desc())).limit(fetch).load(conn).await
+}
+
+/// Earlier suggestions (by year, then registration) matching a tsquery: the candidates of
+/// "similar", most relevant first.
+pub async fn earlier_matching(
+    conn: &mut AsyncPgConnection,
+    scope: &ReadScope,
+    tsquery: &str,
+    year: i32,
+    id: Uuid,
+    limit: i64,
+) -> QueryResult<Vec<SuggestionRow>> {
+    suggestions::table
+        .select(row_columns!("NULL::text"))
+        .filter(scope_condition(scope))
+        .filter(sql::<Bool>("suggestions.search @@ ").bind::<Text, _>(tsquery.to_string()).sql("::tsquery"))
+        .filter(suggestions::year.lt(year).or(suggestions::year.eq(year).and(suggestions::id.lt(id))))
+        .order((
+            sql::<Float>("ts_rank(suggestions.search, ").bind::<Text, _>(tsquery.to_string()).sql("::tsquery)").desc(),
+            suggestions::id.desc(),
+        ))
+        .limit(limit)
+        .load(conn)
+        .await
+}

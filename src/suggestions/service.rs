@@ -1,0 +1,470 @@
+//! Suggestion operations: registering and changing (the office), the municipal system's
+//! idempotent upsert and batched imports (one code path), each change with its audit row
+//! and its event in the same transaction.
+
+use std::collections::HashMap;
+
+use diesel_async::AsyncPgConnection;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::audit::{self, Actor, Change, Event};
+use crate::auth::{Operation, Principal};
+use crate::db;
+use crate::directory::model::{Body, DeputyRef, Viewer};
+use crate::directory::{queries as deputies, rules as people, service as directory};
+use crate::error::{AppError, FieldError};
+use crate::http::etag::IfMatch;
+use crate::suggestions::model::*;
+use crate::suggestions::queries::{self, ReadScope, Stored, SuggestionRow};
+use crate::suggestions::rules::{self, Content, Texts};
+
+/// Rows written per transaction in an import.
+pub const BATCH: usize = 500;
+
+/// What a caller may read, and what personal data they may see.
+pub async fn reader(conn: &mut AsyncPgConnection, principal: &Principal) -> Result<(ReadScope, Viewer), AppError> {
+    let scope = principal.require(Operation::SuggestionRead)?;
+    let viewer = directory::viewer(conn, principal).await?;
+    let read = if scope.all {
+        ReadScope::All
+    } else if let (true, Some(id)) = (scope.own, viewer.deputy_id) {
+        ReadScope::Deputy(id)
+    } else {
+        // Units reach suggestions through their assignments (交办), which come next.
+        ReadScope::Nothing
+    };
+    Ok((read, viewer))
+}
+
+fn deputy_ref(viewer: &Viewer, value: Value) -> Option<DeputyRef> {
+    serde_json::from_value(value).ok().map(|r| people::deputy_ref_for(viewer, r))
+}
+
+/// A row as this viewer may see it.
+pub fn to_suggestion(viewer: &Viewer, row: SuggestionRow, score: Option<f32>) -> Suggestion {
+    let co_signers = match row.co_signers {
+        Value::Array(items) => items.into_iter().filter_map(|v| deputy_ref(viewer, v)).collect(),
+        _ => Vec::new(),
+    };
+    Suggestion {
+        id: row.id,
+        source: Source::parse(&row.source).unwrap_or(Source::Npc),
+        year: row.year,
+        external_no: row.external_no,
+        session_label: row.session_label,
+        title: row.title,
+        body: row.body,
+        category: row.category,
+        keywords: row.keywords,
+        proposer: row.proposer.and_then(|v| deputy_ref(viewer, v)),
+        co_signers,
+        is_key: row.is_key,
+        received_on: row.received_on,
+        merged_into: row.merged_into,
+        status: SuggestionStatus::parse(&row.status).unwrap_or(SuggestionStatus::Registered),
+        version: row.version,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        score,
+    }
+}
+
+/// Reads one suggestion as the caller may see it, or 404.
+pub async fn read(conn: &mut AsyncPgConnection, principal: &Principal, id: Uuid) -> Result<Suggestion, AppError> {
+    let (scope, viewer) = reader(conn, principal).await?;
+    let row = queries::get(conn, id, &scope).await?.ok_or_else(|| AppError::not_found("suggestion"))?;
+    Ok(to_suggestion(&viewer, row, None))
+}
+
+fn event(kind: &'static str, id: Uuid, version: i32, c: &Content, status: &str) -> Event {
+    Event {
+        kind,
+        entity_type: "suggestion",
+        entity_id: id,
+        version: Some(version),
+        payload: json!({
+            "id": id, "source": c.source, "year": c.year, "external_no": c.external_no, "title": c.title,
+            "is_key": c.is_key, "status": status, "version": version,
+        }),
+    }
+}
+
+fn change(action: &'static str, id: Uuid, before: Option<&Content>, after: &Content) -> Change {
+    Change {
+        action,
+        entity_type: "suggestion",
+        entity_id: id.to_string(),
+        before: before.and_then(|b| serde_json::to_value(b).ok()),
+        after: serde_json::to_value(after).ok(),
+    }
+}
+
+/// Checks that the deputies exist in the source's body and the merge target exists.
+async fn check_references(conn: &mut AsyncPgConnection, c: &Content, id: Option<Uuid>) -> Result<(), AppError> {
+    let mut errors = Vec::new();
+    let body = c.source.body().as_str();
+    if let Some(p) = c.proposer_id
+        && !deputies::missing_deputies(conn, body, &[p]).await?.is_empty()
+    {
+        errors.push(FieldError::new("proposer_id", "unknown_reference", format!("no {body} deputy with this id")));
+    }
+    for missing in deputies::missing_deputies(conn, body, &c.co_signer_ids).await? {
+        let i = c.co_signer_ids.iter().position(|x| *x == missing).unwrap_or(0);
+        errors.push(FieldError::new(format!("co_signer_ids[{i}]"), "unknown_reference", "no such deputy"));
+    }
+    if let Some(target) = c.merged_into {
+        if Some(target) == id {
+            errors.push(FieldError::new("merged_into", "invalid", "a suggestion is not merged into itself"));
+        } else if !queries::exists(conn, target).await? {
+            errors.push(FieldError::new("merged_into", "unknown_reference", "no such suggestion"));
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(AppError::validation(errors)) }
+}
+
+fn duplicate(existing: Uuid) -> AppError {
+    AppError::conflict("duplicate_external_no", "a suggestion with this source, year and external number exists")
+        .with_extra("existing_id", existing.to_string())
+        .with_errors(vec![FieldError::new("external_no", "taken", format!("already registered as {existing}"))])
+}
+
+/// Registers a suggestion (the office); returns its id.
+pub async fn create(conn: &mut AsyncPgConnection, actor: &Actor, new: &NewSuggestion) -> Result<Uuid, AppError> {
+    let texts = rules::texts(&Texts {
+        year: new.year,
+        external_no: &new.external_no,
+        session_label: new.session_label.as_deref(),
+        title: &new.title,
+        body: &new.body,
+        category: new.category.as_deref(),
+        keywords: &new.keywords,
+    })
+    .map_err(AppError::validation)?;
+    let co_signer_ids =
+        rules::co_signers(new.proposer_id, &new.co_signer_ids).map_err(|e| AppError::validation(vec![e]))?;
+    let content = Content {
+        source: new.source,
+        year: new.year,
+        external_no: texts.external_no,
+        session_label: texts.session_label,
+        title: texts.title,
+        body: texts.body,
+        category: texts.category,
+        keywords: texts.keywords,
+        proposer_id: new.proposer_id,
+        co_signer_ids,
+        is_key: new.is_key,
+        received_on: new.received_on,
+        merged_into: new.merged_into,
+    };
+    check_references(conn, &content, None).await?;
+    if let Some(existing) =
+        queries::id_by_key(conn, content.source.as_str(), content.year, &content.external_no).await?
+    {
+        return Err(duplicate(existing));
+    }
+    let id = Uuid::now_v7();
+    if queries::insert_many(conn, &[(id, &content)]).await?.is_empty() {
+        // Registered meanwhile by someone else.
+        let existing = queries::id_by_key(conn, content.source.as_str(), content.year, &content.external_no).await?;
+        return Err(duplicate(existing.unwrap_or(id)));
+    }
+    audit::record_many(conn, actor, &[change("suggestion.create", id, None, &content)]).await?;
+    audit::emit(conn, &[event("suggestion.created", id, 1, &content, "registered")]).await?;
+    Ok(id)
+}
+
+/// Changes a suggestion (the office). A change that changes nothing keeps the version
+/// and writes nothing.
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    id: Uuid,
+    if_match: &IfMatch,
+    patch: &SuggestionPatch,
+) -> Result<(), AppError> {
+    db::transaction(conn, async |conn| {
+        let stored = queries::stored_for_update(conn, id).await?.ok_or_else(|| AppError::not_found("suggestion"))?;
+        if_match.check(stored.version)?;
+        let before = queries::content(conn, id).await?;
+        let keywords = patch.keywords.clone().unwrap_or_else(|| before.keywords.clone());
+        let session_label = patch.session_label.clone().unwrap_or_else(|| before.session_label.clone());
+        let category = patch.category.clone().unwrap_or_else(|| before.category.clone());
+        let texts = rules::texts(&Texts {
+            year: before.year,
+            external_no: &before.external_no,
+            session_label: session_label.as_deref(),
+            title: patch.title.as_deref().unwrap_or(&before.title),
+            body: patch.body.as_deref().unwrap_or(&before.body),
+            category: category.as_deref(),
+            keywords: &keywords,
+        })
+        .map_err(AppError::validation)?;
+        let proposer_id = patch.proposer_id.unwrap_or(before.proposer_id);
+        let co = patch.co_signer_ids.clone().unwrap_or_else(|| before.co_signer_ids.clone());
+        let co_signer_ids = rules::co_signers(proposer_id, &co).map_err(|e| AppError::validation(vec![e]))?;
+        let after = Content {
+            session_label: texts.session_label,
+            title: texts.title,
+            body: texts.body,
+            category: texts.category,
+            keywords: texts.keywords,
+            proposer_id,
+            co_signer_ids,
+            is_key: patch.is_key.unwrap_or(before.is_key),
+            received_on: patch.received_on.unwrap_or(before.received_on),
+            merged_into: patch.merged_into.unwrap_or(before.merged_into),
+            ..before.clone()
+        };
+        if after.hash() == stored.content_hash {
+            return Ok(());
+        }
+        check_references(conn, &after, Some(id)).await?;
+        let version = queries::update_content(conn, id, &after).await?;
+        audit::record_many(conn, actor, &[change("suggestion.update", id, Some(&before), &after)]).await?;
+        audit::emit(conn, &[event("suggestion.updated", id, version, &after, &stored.status)]).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// A row of a sync or an import, and where it came from.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub line: usize,
+    pub row: Result<ImportRow, Vec<FieldError>>,
+}
+
+fn rejected(line: usize, external_no: Option<String>, errors: Vec<FieldError>) -> RowReport {
+    RowReport { line, external_no, outcome: Outcome::Rejected, id: None, errors }
+}
+
+type Key = (String, i32, String);
+
+/// A checked incoming row, before its deputies are resolved.
+struct Checked {
+    line: usize,
+    key: Key,
+    row: ImportRow,
+    texts: rules::CheckedTexts,
+    proposer: Option<String>,
+    co_signers: Vec<String>,
+}
+
+fn check(incoming: Incoming) -> Result<Checked, RowReport> {
+    let line = incoming.line;
+    let row = incoming.row.map_err(|errors| rejected(line, None, errors))?;
+    let no = Some(row.external_no.clone());
+    let c = &row.content;
+    let texts = rules::texts(&Texts {
+        year: row.year,
+        external_no: &row.external_no,
+        session_label: c.session_label.as_deref(),
+        title: &c.title,
+        body: &c.body,
+        category: c.category.as_deref(),
+        keywords: &c.keywords,
+    });
+    let names = rules::named_deputies(c);
+    match (texts, names) {
+        (Ok(texts), Ok((proposer, co_signers))) => Ok(Checked {
+            line,
+            key: (row.source.as_str().to_string(), row.year, texts.external_no.clone()),
+            row,
+            texts,
+            proposer,
+            co_signers,
+        }),
+        (texts, names) => {
+            let mut errors = texts.err().unwrap_or_default();
+            errors.extend(names.err().unwrap_or_default());
+            Err(rejected(line, no, errors))
+        }
+    }
+}
+
+/// Applies synced rows (one transaction): each is created, updated, left unchanged, or
+/// rejected with its reasons. A row never blocks another.
+pub async fn apply(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    incoming: Vec<Incoming>,
+) -> Result<Vec<RowReport>, AppError> {
+    let mut reports: Vec<RowReport> = Vec::with_capacity(incoming.len());
+    let mut rows: Vec<Checked> = Vec::with_capacity(incoming.len());
+    let mut seen: HashMap<Key, usize> = HashMap::new();
+    for item in incoming {
+        match check(item) {
+            Err(report) => reports.push(report),
+            Ok(c) => match seen.get(&c.key) {
+                Some(first) => {
+                    let error =
+                        FieldError::new("external_no", "duplicate", format!("also on line {first} of this import"));
+                    reports.push(rejected(c.line, Some(c.key.2.clone()), vec![error]));
+                }
+                None => {
+                    seen.insert(c.key.clone(), c.line);
+                    rows.push(c);
+                }
+            },
+        }
+    }
+    if rows.is_empty() {
+        return Ok(reports);
+    }
+    let written = db::transaction(conn, async |conn| {
+        // Deputies by name, per body, registering new names.
+        let mut ids: HashMap<(Body, String), Uuid> = HashMap::new();
+        for body in [Body::Npc, Body::Cppcc] {
+            let names: Vec<String> = rows
+                .iter()
+                .filter(|r| r.row.source.body() == body)
+                .flat_map(|r| r.proposer.iter().chain(r.co_signers.iter()).cloned())
+                .collect();
+            if !names.is_empty() {
+                for (name, id) in directory::deputies_by_name(conn, actor, body, &names).await? {
+                    ids.insert((body, name), id);
+                }
+            }
+        }
+        let keys: Vec<Key> = rows.iter().map(|r| r.key.clone()).collect();
+        let stored: HashMap<Key, Stored> = queries::stored_by_keys_for_update(conn, &keys).await?.into_iter().collect();
+
+        let mut creates: Vec<(usize, Uuid, Content)> = Vec::new();
+        let mut updates: Vec<(usize, Uuid, Content, String)> = Vec::new();
+        let mut out: Vec<RowReport> = Vec::new();
+        for (i, r) in rows.iter().enumerate() {
+            let body = r.row.source.body();
+            let lookup = |name: &String| ids.get(&(body, name.clone())).copied();
+            let existing = stored.get(&r.key);
+            let content = Content {
+                source: r.row.source,
+                year: r.row.year,
+                external_no: r.texts.external_no.clone(),
+                session_label: r.texts.session_label.clone(),
+                title: r.texts.title.clone(),
+                body: r.texts.body.clone(),
+                category: r.texts.category.clone(),
+                keywords: r.texts.keywords.clone(),
+                proposer_id: r.proposer.as_ref().and_then(lookup),
+                co_signer_ids: r.co_signers.iter().filter_map(lookup).collect(),
+                is_key: r.row.content.is_key,
+                received_on: r.row.content.received_on,
+                // The office's merge decision is not the municipal system's to undo.
+                merged_into: existing.and_then(|s| s.merged_into),
+            };
+            match existing {
+                None => creates.push((i, Uuid::now_v7(), content)),
+                Some(s) if s.content_hash == content.hash() => out.push(RowReport {
+                    line: r.line,
+                    external_no: Some(r.key.2.clone()),
+                    outcome: Outcome::Unchanged,
+                    id: Some(s.id),
+                    errors: vec![],
+                }),
+                Some(s) => updates.push((i, s.id, content, s.status.clone())),
+            }
+        }
+
+        let mut changes = Vec::new();
+        let mut events = Vec::new();
+        let new_rows: Vec<(Uuid, &Content)> = creates.iter().map(|(_, id, c)| (*id, c)).collect();
+        let inserted: Vec<Uuid> = queries::insert_many(conn, &new_rows).await?.into_iter().map(|r| r.0).collect();
+        for (i, id, content) in &creates {
+            let r = &rows[*i];
+            if inserted.contains(id) {
+                changes.push(change("suggestion.create", *id, None, content));
+                events.push(event("suggestion.created", *id, 1, content, "registered"));
+                out.push(RowReport {
+                    line: r.line,
+                    external_no: Some(r.key.2.clone()),
+                    outcome: Outcome::Created,
+                    id: Some(*id),
+                    errors: vec![],
+                });
+            } else {
+                let error = FieldError::new(
+                    "external_no",
+                    "conflict",
+                    "registered at the same moment by another request; retry",
+                );
+                out.push(rejected(r.line, Some(r.key.2.clone()), vec![error]));
+            }
+        }
+        for (i, id, content, status) in &updates {
+            let r = &rows[*i];
+            let before = queries::content(conn, *id).await?;
+            let version = queries::update_content(conn, *id, content).await?;
+            changes.push(change("suggestion.update", *id, Some(&before), content));
+            events.push(event("suggestion.updated", *id, version, content, status));
+            out.push(RowReport {
+                line: r.line,
+                external_no: Some(r.key.2.clone()),
+                outcome: Outcome::Updated,
+                id: Some(*id),
+                errors: vec![],
+            });
+        }
+        audit::record_many(conn, actor, &changes).await?;
+        audit::emit(conn, &events).await?;
+        Ok(out)
+    })
+    .await?;
+    reports.extend(written);
+    Ok(reports)
+}
+
+/// Imports rows in batches of [`BATCH`], each batch in its own transaction.
+pub async fn import(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    incoming: Vec<Incoming>,
+) -> Result<ImportReport, AppError> {
+    let mut report = ImportReport::default();
+    let mut rest = incoming;
+    while !rest.is_empty() {
+        let tail = rest.split_off(rest.len().min(BATCH));
+        let batch = std::mem::replace(&mut rest, tail);
+        report.rows.extend(apply(conn, actor, batch).await?);
+    }
+    report.rows.sort_by_key(|r| r.line);
+    for r in &report.rows {
+        match r.outcome {
+            Outcome::Created => report.created += 1,
+            Outcome::Updated => report.updated += 1,
+            Outcome::Unchanged => report.unchanged += 1,
+            Outcome::Rejected => report.rejected += 1,
+        }
+    }
+    Ok(report)
+}
+
+/// Earlier suggestions on the same topic as `id`, best first (at most `limit`).
+pub async fn similar(
+    conn: &mut AsyncPgConnection,
+    principal: &Principal,
+    id: Uuid,
+    limit: usize,
+) -> Result<Vec<SimilarSuggestion>, AppError> {
+    use crate::suggestions::search;
+    let (scope, viewer) = reader(conn, principal).await?;
+    let this = queries::get(conn, id, &scope).await?.ok_or_else(|| AppError::not_found("suggestion"))?;
+    let topic = search::topic_tokens(&this.title);
+    let Some(query) = search::any_of(&topic) else { return Ok(Vec::new()) };
+    let candidates = queries::earlier_matching(conn, &scope, &query, this.year, this.id, 50).await?;
+    let mut scored: Vec<(f64, SuggestionRow)> = candidates
+        .into_iter()
+        .map(|row| (search::similarity(&topic, &search::topic_tokens(&row.title)), row))
+        .filter(|(score, _)| *score >= 0.2)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.id.cmp(&a.1.id)));
+    Ok(scored
+        .into_iter()
+        .take(limit)
+        .map(|(similarity, row)| SimilarSuggestion {
+            similarity: (similarity * 1000.0).round() / 1000.0,
+            suggestion: to_suggestion(&viewer, row, None),
+        })
+        .collect())
+}
