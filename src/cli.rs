@@ -35,6 +35,9 @@ enum Command {
     /// Accounts.
     #[command(subcommand)]
     Admin(Admin),
+    /// Load the bureau's year 2023 (units, accounts for every role, deputies and the 13
+    /// suggestions of the seed report) into the database; running it again changes nothing.
+    Demo,
 }
 
 #[derive(Subcommand)]
@@ -105,6 +108,12 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             println!("migrations are up to date");
             Ok(())
         }
+        Command::Demo => {
+            let database = Database::open_migrated(&config).await?;
+            let result = run_demo(&config, &database).await;
+            database.close();
+            result
+        }
         Command::Admin(admin) => {
             let database = Database::open_migrated(&config).await?;
             let result = run_admin(admin, &config, &database).await;
@@ -112,6 +121,32 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             result
         }
     }
+}
+
+async fn run_demo(config: &Config, database: &Database) -> Result<(), String> {
+    use crate::demo;
+    let pool = database.pool(config);
+    let mut conn = db::conn(&pool).await.map_err(|e| format!("{e:?}"))?;
+    if let Some(password) =
+        service::bootstrap_admin(&mut conn, config.admin_password.clone()).await.map_err(|e| format!("{e:?}"))?
+    {
+        println!("created the `admin` account; its password, shown this once: {password}");
+    }
+    let loaded = demo::load(&mut conn).await?;
+    println!(
+        "demo year 2023 loaded: {} new units, {} new accounts, {} suggestions written, {} already there",
+        loaded.units, loaded.accounts, loaded.suggestions_created, loaded.suggestions_unchanged
+    );
+    println!("\naccounts (password `{}`):", demo::DEMO_PASSWORD);
+    for (username, name, role, unit) in demo::ACCOUNTS {
+        println!(
+            "  {username:<12} {:<13} {name}{}",
+            role.as_str(),
+            unit.map(|u| format!(" — {u}")).unwrap_or_default()
+        );
+    }
+    println!("  municipal-sync (client_credentials, secret `{}`) — sync", demo::DEMO_SYNC_SECRET);
+    Ok(())
 }
 
 fn healthcheck(config: &Config) -> Result<(), String> {

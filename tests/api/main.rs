@@ -6,6 +6,7 @@ mod support;
 mod audit;
 mod auth;
 mod conventions;
+mod demo;
 mod deputies;
 mod directory;
 mod openapi;
