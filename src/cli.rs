@@ -132,7 +132,8 @@ async fn run_demo(config: &Config, database: &Database) -> Result<(), String> {
     {
         println!("created the `admin` account; its password, shown this once: {password}");
     }
-    let loaded = demo::load(&mut conn).await?;
+    drop(conn);
+    let loaded = demo::load(&pool).await?;
     println!(
         "demo year 2023 loaded: {} new units, {} new accounts, {} suggestions written, {} already there",
         loaded.units, loaded.accounts, loaded.suggestions_created, loaded.suggestions_unchanged

@@ -261,9 +261,48 @@ async fn unit(
 }
 
 /// Loads the demo year; safe to run again.
-pub async fn load(conn: &mut AsyncPgConnection) -> Result<Loaded, String> {
-    let actor = Actor::system("demo");
+pub async fn load(pool: &db::DbPool) -> Result<Loaded, String> {
     let mut loaded = Loaded::default();
+    {
+        let mut conn = db::conn(pool).await.map_err(explain)?;
+        load_directory(&mut conn, &mut loaded).await?;
+    }
+    let rows: Vec<Incoming> = SUGGESTIONS
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Incoming {
+            line: i + 1,
+            row: Ok(ImportRow {
+                source: Source::Npc,
+                year: 2023,
+                external_no: s.external_no.into(),
+                content: SyncedSuggestion {
+                    session_label: Some(SESSION.into()),
+                    title: s.title.into(),
+                    body: s.body.into(),
+                    category: Some(s.category.into()),
+                    keywords: vec![],
+                    proposer: Some(s.proposer.into()),
+                    co_signers: s.co_signers.iter().map(|c| c.to_string()).collect(),
+                    is_key: s.is_key,
+                    received_on: chrono::NaiveDate::parse_from_str(s.received_on, "%Y-%m-%d").ok(),
+                },
+            }),
+        })
+        .collect();
+    let report = suggestions::import(pool, &Actor::system("demo"), rows).await.map_err(explain)?;
+    if report.rejected > 0 {
+        let rejected: Vec<_> = report.rows.iter().filter(|r| !r.errors.is_empty()).collect();
+        return Err(format!("demo suggestions rejected: {rejected:?}"));
+    }
+    loaded.suggestions_created = report.created + report.updated;
+    loaded.suggestions_unchanged = report.unchanged;
+    Ok(loaded)
+}
+
+/// Units, accounts and deputies.
+async fn load_directory(conn: &mut AsyncPgConnection, loaded: &mut Loaded) -> Result<(), String> {
+    let actor = Actor::system("demo");
     let mut units: HashMap<&str, Uuid> = HashMap::new();
     let (bureau, new) = unit(conn, &actor, BUREAU, UnitKind::Bureau, None).await?;
     units.insert(BUREAU, bureau);
@@ -340,39 +379,7 @@ pub async fn load(conn: &mut AsyncPgConnection) -> Result<Loaded, String> {
         db::transaction(conn, async |conn| people::create_deputy(conn, &actor, &new).await).await.map_err(explain)?;
     }
 
-    let rows: Vec<Incoming> = SUGGESTIONS
-        .iter()
-        .enumerate()
-        .map(|(i, s)| Incoming {
-            line: i + 1,
-            row: Ok(ImportRow {
-                source: Source::Npc,
-                year: 2023,
-                external_no: s.external_no.into(),
-                content: SyncedSuggestion {
-                    session_label: Some(SESSION.into()),
-                    title: s.title.into(),
-                    body: s.body.into(),
-                    category: Some(s.category.into()),
-                    keywords: vec![],
-                    proposer: Some(s.proposer.into()),
-                    co_signers: s.co_signers.iter().map(|c| c.to_string()).collect(),
-                    is_key: s.is_key,
-                    received_on: chrono::NaiveDate::parse_from_str(s.received_on, "%Y-%m-%d").ok(),
-                },
-            }),
-        })
-        .collect();
-    let report = suggestions::import(conn, &actor, rows).await.map_err(explain)?;
-    if report.rejected > 0 {
-        return Err(format!(
-            "demo suggestions rejected: {:?}",
-            report.rows.iter().filter(|r| !r.errors.is_empty()).collect::<Vec<_>>()
-        ));
-    }
-    loaded.suggestions_created = report.created + report.updated;
-    loaded.suggestions_unchanged = report.unchanged;
-    Ok(loaded)
+    Ok(())
 }
 
 #[cfg(test)]

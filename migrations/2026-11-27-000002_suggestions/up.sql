@@ -44,7 +44,6 @@ CREATE TABLE suggestions (
     updated_at     timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT suggestions_external_no_key UNIQUE (source, year, external_no)
 );
-CREATE INDEX suggestions_list_idx ON suggestions (id DESC);
 CREATE INDEX suggestions_year_idx ON suggestions (year, source, id DESC);
 CREATE INDEX suggestions_status_idx ON suggestions (status, id DESC);
 CREATE INDEX suggestions_category_idx ON suggestions (category, id DESC);
@@ -68,3 +67,18 @@ CREATE TABLE events (
     created_at   timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX events_entity_idx ON events (entity_type, entity_id, seq);
+
+-- Bulk imports: a large pending list lets GIN take new entries without merging them one
+-- row at a time; the service merges it right after an import (gin_clean_pending_list),
+-- autovacuum otherwise. lz4 compresses the large columns several times faster than the
+-- default where the server was built with it.
+ALTER INDEX suggestions_search_idx SET (gin_pending_list_limit = 65536);
+DO $$
+BEGIN
+    ALTER TABLE suggestions ALTER COLUMN body SET COMPRESSION lz4,
+                            ALTER COLUMN search SET COMPRESSION lz4;
+    ALTER TABLE audit_log ALTER COLUMN before SET COMPRESSION lz4,
+                          ALTER COLUMN after SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN
+    RAISE NOTICE 'lz4 is not available; keeping the default compression';
+END $$;

@@ -288,20 +288,30 @@ pub async fn deputies(
 }
 
 /// The ids of a body's deputies with these names (the oldest record when a name repeats).
+/// A join with `unnest` rather than `name = ANY(…)`, which a generic plan may turn into a
+/// sequential scan probing the whole array for every row.
 pub async fn deputy_ids_by_name(
     conn: &mut AsyncPgConnection,
     body: &str,
     names: &[String],
 ) -> QueryResult<std::collections::HashMap<String, Uuid>> {
-    let rows: Vec<(String, Uuid)> = deputies::table
-        .filter(deputies::body.eq(body))
-        .filter(deputies::name.eq_any(names))
-        .order((deputies::name, deputies::created_at.desc()))
-        .select((deputies::name, deputies::id))
-        .load(conn)
-        .await?;
-    // Later rows of a name are older: they win.
-    Ok(rows.into_iter().collect())
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: Uuid,
+    }
+    let rows: Vec<Found> = diesel::sql_query(
+        "SELECT DISTINCT ON (d.name) d.name, d.id FROM deputies d \
+         JOIN unnest($2::text[]) AS n(name) ON d.name = n.name \
+         WHERE d.body = $1 ORDER BY d.name, d.created_at",
+    )
+    .bind::<diesel::sql_types::Text, _>(body)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(names)
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|f| (f.name, f.id)).collect())
 }
 
 /// Registers deputies by name alone (body, name) where none exists; returns the new rows.

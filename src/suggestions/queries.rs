@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::db::schema::suggestions;
 use crate::suggestions::model::{SortOrder, SuggestionFilter};
 use crate::suggestions::rules::Content;
+use crate::suggestions::search::SearchVector;
 
 /// A suggestion as read, with its deputies as JSON.
 #[derive(Debug, Clone, Queryable)]
@@ -218,20 +219,29 @@ pub async fn exists(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool>
     diesel::select(diesel::dsl::exists(suggestions::table.find(id))).get_result(conn).await
 }
 
+/// A suggestion to insert, with its content hash and search vector computed once.
+pub struct NewRow<'a> {
+    pub id: Uuid,
+    pub content: &'a Content,
+    pub hash: Vec<u8>,
+    pub search: &'a SearchVector,
+}
+
 /// Inserts suggestions (one statement); skips keys that exist; returns `(id, key)` of those
 /// written.
 pub async fn insert_many(
     conn: &mut AsyncPgConnection,
-    rows: &[(Uuid, &Content)],
+    rows: &[NewRow<'_>],
 ) -> QueryResult<Vec<(Uuid, String, i32, String)>> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
     let values: Vec<_> = rows
         .iter()
-        .map(|(id, c)| {
+        .map(|r| {
+            let c = r.content;
             (
-                suggestions::id.eq(*id),
+                suggestions::id.eq(r.id),
                 suggestions::source.eq(c.source.as_str()),
                 suggestions::year.eq(c.year),
                 suggestions::external_no.eq(&c.external_no),
@@ -245,8 +255,8 @@ pub async fn insert_many(
                 suggestions::is_key.eq(c.is_key),
                 suggestions::received_on.eq(c.received_on),
                 suggestions::merged_into.eq(c.merged_into),
-                suggestions::content_hash.eq(c.hash()),
-                suggestions::search.eq(c.search()),
+                suggestions::content_hash.eq(&r.hash),
+                suggestions::search.eq(r.search),
             )
         })
         .collect();
@@ -259,7 +269,13 @@ pub async fn insert_many(
 }
 
 /// Writes new content over a suggestion; returns the new version.
-pub async fn update_content(conn: &mut AsyncPgConnection, id: Uuid, c: &Content) -> QueryResult<i32> {
+pub async fn update_content(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    c: &Content,
+    hash: &[u8],
+    search: &SearchVector,
+) -> QueryResult<i32> {
     diesel::update(suggestions::table.find(id))
         .set((
             suggestions::session_label.eq(&c.session_label),
@@ -272,8 +288,8 @@ pub async fn update_content(conn: &mut AsyncPgConnection, id: Uuid, c: &Content)
             suggestions::is_key.eq(c.is_key),
             suggestions::received_on.eq(c.received_on),
             suggestions::merged_into.eq(c.merged_into),
-            suggestions::content_hash.eq(c.hash()),
-            suggestions::search.eq(c.search()),
+            suggestions::content_hash.eq(hash),
+            suggestions::search.eq(search),
             suggestions::version.eq(suggestions::version + 1),
             suggestions::updated_at.eq(Utc::now()),
         ))
@@ -431,6 +447,23 @@ pub async fn search(
         q = q.filter(rank().lt(score).or(rank().eq(score).and(suggestions::id.lt(id))));
     }
     q.order((rank().desc(), suggestions::id.desc())).limit(fetch).load(conn).await
+}
+
+/// Merges the search index's pending entries (after an import), unless another instance is
+/// already doing it.
+pub async fn merge_search_index(conn: &mut AsyncPgConnection) -> QueryResult<()> {
+    // An arbitrary, fixed advisory-lock key for this job.
+    const LOCK: i64 = 0x6a69_616e_7969_0001;
+    crate::db::transaction(conn, async |conn| {
+        let locked: bool =
+            diesel::select(sql::<Bool>(&format!("pg_try_advisory_xact_lock({LOCK})"))).get_result(conn).await?;
+        if locked {
+            diesel::sql_query("SELECT gin_clean_pending_list('suggestions_search_idx')").execute(conn).await?;
+        }
+        Ok(())
+    })
+    .await
+    .map_err(|e: crate::error::AppError| diesel::result::Error::QueryBuilderError(e.to_string().into()))
 }
 
 /// Earlier suggestions (by year, then registration) matching a tsquery: the candidates of

@@ -319,8 +319,7 @@ pub async fn import_suggestions(
         XLSX => return Err(AppError::forbidden("spreadsheet imports are for the office")),
         _ => return Err(unsupported_media_type("application/x-ndjson or an xlsx workbook")),
     };
-    let mut conn = state.conn().await?;
-    let report = service::import(&mut conn, &principal.actor(), rows).await?;
+    let report = service::import(&state.pool, &principal.actor(), rows).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 

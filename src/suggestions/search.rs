@@ -8,7 +8,8 @@
 //! substring recall for terms of two or more characters, and do not depend on the
 //! database's locale: the service writes the tsvector itself.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::borrow::Cow;
+use std::collections::BTreeSet;
 use std::io::Write;
 
 use diesel::deserialize::FromSqlRow;
@@ -29,38 +30,45 @@ fn is_cjk(c: char) -> bool {
         | 0x3040..=0x30FF | 0xAC00..=0xD7AF)
 }
 
-/// The tokens of a text, in order.
-pub fn tokens(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut run: Vec<char> = Vec::new();
-    let mut word = String::new();
-    let flush_run = |run: &mut Vec<char>, out: &mut Vec<String>| {
+/// The tokens of a text, in order; borrowed from the text unless lower-casing changed them.
+pub fn tokens<'a>(text: &'a str) -> Vec<Cow<'a, str>> {
+    let mut out = Vec::with_capacity(text.len() / 3 + 1);
+    // Byte offsets of the current run of CJK characters, and of the current word.
+    let mut run: Vec<usize> = Vec::new();
+    let mut word: Option<usize> = None;
+    let flush_run = |run: &mut Vec<usize>, end: usize, out: &mut Vec<Cow<'a, str>>| {
         match run.len() {
             0 => {}
-            1 => out.push(run[0].to_string()),
-            _ => out.extend(run.windows(2).map(|w| w.iter().collect::<String>())),
+            1 => out.push(Cow::Borrowed(&text[run[0]..end])),
+            n => {
+                for i in 0..n - 1 {
+                    let stop = if i + 2 < n { run[i + 2] } else { end };
+                    out.push(Cow::Borrowed(&text[run[i]..stop]));
+                }
+            }
         }
         run.clear();
     };
-    let flush_word = |word: &mut String, out: &mut Vec<String>| {
-        if !word.is_empty() {
-            out.push(std::mem::take(word));
+    let flush_word = |word: &mut Option<usize>, end: usize, out: &mut Vec<Cow<'a, str>>| {
+        if let Some(start) = word.take() {
+            let w = &text[start..end];
+            out.push(if w.chars().any(char::is_uppercase) { Cow::Owned(w.to_lowercase()) } else { Cow::Borrowed(w) });
         }
     };
-    for c in text.chars() {
+    for (i, c) in text.char_indices() {
         if is_cjk(c) {
-            flush_word(&mut word, &mut out);
-            run.push(c);
+            flush_word(&mut word, i, &mut out);
+            run.push(i);
         } else if c.is_alphanumeric() {
-            flush_run(&mut run, &mut out);
-            word.extend(c.to_lowercase());
+            flush_run(&mut run, i, &mut out);
+            word.get_or_insert(i);
         } else {
-            flush_run(&mut run, &mut out);
-            flush_word(&mut word, &mut out);
+            flush_run(&mut run, i, &mut out);
+            flush_word(&mut word, i, &mut out);
         }
     }
-    flush_run(&mut run, &mut out);
-    flush_word(&mut word, &mut out);
+    flush_run(&mut run, text.len(), &mut out);
+    flush_word(&mut word, text.len(), &mut out);
     out
 }
 
@@ -72,61 +80,103 @@ pub enum Weight {
     D = 0,
 }
 
-/// A tsvector built by the service: lexeme → (position, weight) in increasing position.
+/// A tsvector built by the service, held in the binary form `tsvector_recv` reads: the
+/// lexeme count, then each lexeme (sorted) as a C string with its positions, the weight in
+/// the top two bits.
 #[derive(Debug, Clone, Default, PartialEq, Eq, AsExpression, FromSqlRow)]
 #[diesel(sql_type = Tsvector)]
-pub struct SearchVector(BTreeMap<String, Vec<(u16, Weight)>>);
+pub struct SearchVector(Vec<u8>);
 
 impl SearchVector {
     /// The vector of a suggestion's title, keywords and body.
     pub fn of(title: &str, keywords: &[String], body: &str) -> Self {
-        let mut v = SearchVector::default();
+        let keywords = keywords.join(" ");
+        let mut entries: Vec<(Cow<'_, str>, u16)> = Vec::with_capacity(title.len() / 3 + body.len() / 3 + 8);
         let mut position: u16 = 0;
-        for (text, weight) in [(title, Weight::A), (&keywords.join(" "), Weight::B), (body, Weight::D)] {
+        for (text, weight) in [(title, Weight::A), (keywords.as_str(), Weight::B), (body, Weight::D)] {
             for token in tokens(text) {
                 position = (position + 1).min(MAX_POSITION);
-                let positions = v.0.entry(token).or_default();
-                // Positions must rise strictly; clamped ones past the limit are dropped.
-                if positions.len() < MAX_POSITIONS_PER_LEXEME && positions.last().is_none_or(|(p, _)| *p < position) {
-                    positions.push((position, weight));
-                }
+                entries.push((token, ((weight as u16) << 14) | position));
             }
             // A gap, so that no phrase runs from one part into the next.
             position = (position + 1).min(MAX_POSITION);
         }
-        v
+        // Stable: each lexeme's positions stay in rising order.
+        entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        let mut bytes = Vec::with_capacity(entries.len() * 10 + 4);
+        bytes.extend_from_slice(&[0; 4]);
+        let mut lexemes: i32 = 0;
+        let mut i = 0;
+        while i < entries.len() {
+            let lexeme = &entries[i].0;
+            let mut j = i;
+            let mut positions: Vec<u16> = Vec::new();
+            while j < entries.len() && entries[j].0 == *lexeme {
+                let p = entries[j].1;
+                // Positions rise strictly; ones clamped at the limit collapse into one.
+                if positions.len() < MAX_POSITIONS_PER_LEXEME
+                    && positions.last().is_none_or(|l| l & 0x3fff < p & 0x3fff)
+                {
+                    positions.push(p);
+                }
+                j += 1;
+            }
+            bytes.extend_from_slice(lexeme.as_bytes());
+            bytes.push(0);
+            bytes.extend_from_slice(&(positions.len() as u16).to_be_bytes());
+            for p in positions {
+                bytes.extend_from_slice(&p.to_be_bytes());
+            }
+            lexemes += 1;
+            i = j;
+        }
+        bytes[..4].copy_from_slice(&lexemes.to_be_bytes());
+        SearchVector(bytes)
     }
 
     /// The tsvector in PostgreSQL's text form (for SQL and tests).
     pub fn to_text(&self) -> String {
-        let mut out = String::new();
-        for (lexeme, positions) in &self.0 {
-            if !out.is_empty() {
-                out.push(' ');
-            }
-            out.push_str(&quote(lexeme));
-            out.push(':');
-            let list: Vec<String> =
-                positions.iter().map(|(p, w)| format!("{p}{}", ["D", "C", "B", "A"][*w as usize])).collect();
-            out.push_str(&list.join(","));
+        let b = &self.0;
+        let count = i32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+        let mut at = 4;
+        let mut out = Vec::new();
+        for _ in 0..count {
+            let end = at + b[at..].iter().position(|c| *c == 0).unwrap_or(0);
+            let lexeme = String::from_utf8_lossy(&b[at..end]).into_owned();
+            at = end + 1;
+            let n = u16::from_be_bytes([b[at], b[at + 1]]) as usize;
+            at += 2;
+            let positions: Vec<String> = (0..n)
+                .map(|k| {
+                    let p = u16::from_be_bytes([b[at + 2 * k], b[at + 2 * k + 1]]);
+                    format!("{}{}", p & 0x3fff, ["D", "C", "B", "A"][(p >> 14) as usize])
+                })
+                .collect();
+            at += 2 * n;
+            out.push(format!("{}:{}", quote(&lexeme), positions.join(",")));
         }
-        out
+        out.join(" ")
+    }
+
+    /// How many positions each lexeme keeps, and whether they rise (for tests).
+    #[cfg(test)]
+    fn positions(&self) -> Vec<Vec<u16>> {
+        self.to_text()
+            .split(' ')
+            .map(|e| {
+                e.rsplit_once(':')
+                    .map(|(_, ps)| {
+                        ps.split(',').map(|p| p.trim_end_matches(char::is_alphabetic).parse().unwrap()).collect()
+                    })
+                    .unwrap_or_default()
+            })
+            .collect()
     }
 }
 
-/// The binary form `tsvector_recv` reads: lexeme count, then each lexeme as a C string,
-/// its position count, and positions with the weight in the top two bits.
 impl ToSql<Tsvector, Pg> for SearchVector {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
-        out.write_all(&(self.0.len() as i32).to_be_bytes())?;
-        for (lexeme, positions) in &self.0 {
-            out.write_all(lexeme.as_bytes())?;
-            out.write_all(&[0])?;
-            out.write_all(&(positions.len() as u16).to_be_bytes())?;
-            for (position, weight) in positions {
-                out.write_all(&(((*weight as u16) << 14) | position).to_be_bytes())?;
-            }
-        }
+        out.write_all(&self.0)?;
         Ok(IsNull::No)
     }
 }
@@ -168,7 +218,8 @@ const FUNCTION_CHARS: &[char] = &['的', '于', '和', '与', '及', '对', '在
 pub fn topic_tokens(title: &str) -> BTreeSet<String> {
     tokens(title)
         .into_iter()
-        .filter(|t| t.chars().count() > 1 && !STOP_TOKENS.contains(&t.as_str()) && !t.contains(FUNCTION_CHARS))
+        .filter(|t| t.chars().count() > 1 && !STOP_TOKENS.contains(&t.as_ref()) && !t.contains(FUNCTION_CHARS))
+        .map(Cow::into_owned)
         .collect()
 }
 
@@ -209,10 +260,10 @@ mod tests {
     fn vectors_respect_postgres_limits() {
         let body = "黄河".repeat(20_000);
         let v = SearchVector::of("t", &[], &body);
-        for positions in v.0.values() {
+        for positions in v.positions() {
             assert!(positions.len() <= MAX_POSITIONS_PER_LEXEME);
-            assert!(positions.windows(2).all(|w| w[0].0 < w[1].0), "rising positions");
-            assert!(positions.iter().all(|(p, _)| *p <= MAX_POSITION));
+            assert!(positions.windows(2).all(|w| w[0] < w[1]), "rising positions");
+            assert!(positions.iter().all(|p| *p <= MAX_POSITION));
         }
     }
 

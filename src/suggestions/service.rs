@@ -18,9 +18,10 @@ use crate::http::etag::IfMatch;
 use crate::suggestions::model::*;
 use crate::suggestions::queries::{self, ReadScope, Stored, SuggestionRow};
 use crate::suggestions::rules::{self, Content, Texts};
+use crate::suggestions::search::SearchVector;
 
 /// Rows written per transaction in an import.
-pub const BATCH: usize = 500;
+pub const BATCH: usize = 1000;
 
 /// What a caller may read, and what personal data they may see.
 pub async fn reader(conn: &mut AsyncPgConnection, principal: &Principal) -> Result<(ReadScope, Viewer), AppError> {
@@ -90,13 +91,29 @@ fn event(kind: &'static str, id: Uuid, version: i32, c: &Content, status: &str) 
     }
 }
 
+/// Content as the audit log keeps it. The full text goes in only when it changed: a
+/// creation records its length and SHA-256 (the text itself is version 1 of the row), so
+/// that a bulk import does not write every body twice.
+fn audited(c: &Content, with_body: bool) -> Option<Value> {
+    let mut v = serde_json::to_value(c).ok()?;
+    if !with_body && let Value::Object(map) = &mut v {
+        use sha2::Digest;
+        map.remove("body");
+        map.insert("body_chars".into(), c.body.chars().count().into());
+        let digest = sha2::Sha256::digest(c.body.as_bytes());
+        map.insert("body_sha256".into(), digest.iter().map(|b| format!("{b:02x}")).collect::<String>().into());
+    }
+    Some(v)
+}
+
 fn change(action: &'static str, id: Uuid, before: Option<&Content>, after: &Content) -> Change {
+    let body_changed = before.is_some_and(|b| b.body != after.body);
     Change {
         action,
         entity_type: "suggestion",
         entity_id: id.to_string(),
-        before: before.and_then(|b| serde_json::to_value(b).ok()),
-        after: serde_json::to_value(after).ok(),
+        before: before.and_then(|b| audited(b, body_changed)),
+        after: audited(after, body_changed),
     }
 }
 
@@ -165,7 +182,9 @@ pub async fn create(conn: &mut AsyncPgConnection, actor: &Actor, new: &NewSugges
         return Err(duplicate(existing));
     }
     let id = Uuid::now_v7();
-    if queries::insert_many(conn, &[(id, &content)]).await?.is_empty() {
+    let search = content.search();
+    let row = queries::NewRow { id, content: &content, hash: content.hash(), search: &search };
+    if queries::insert_many(conn, &[row]).await?.is_empty() {
         // Registered meanwhile by someone else.
         let existing = queries::id_by_key(conn, content.source.as_str(), content.year, &content.external_no).await?;
         return Err(duplicate(existing.unwrap_or(id)));
@@ -221,7 +240,7 @@ pub async fn update(
             return Ok(());
         }
         check_references(conn, &after, Some(id)).await?;
-        let version = queries::update_content(conn, id, &after).await?;
+        let version = queries::update_content(conn, id, &after, &after.hash(), &after.search()).await?;
         audit::record_many(conn, actor, &[change("suggestion.update", id, Some(&before), &after)]).await?;
         audit::emit(conn, &[event("suggestion.updated", id, version, &after, &stored.status)]).await?;
         Ok(())
@@ -242,17 +261,18 @@ fn rejected(line: usize, external_no: Option<String>, errors: Vec<FieldError>) -
 
 type Key = (String, i32, String);
 
-/// A checked incoming row, before its deputies are resolved.
-struct Checked {
+/// A checked incoming row with its search vector: all the work that needs no database.
+pub struct Prepared {
     line: usize,
     key: Key,
     row: ImportRow,
     texts: rules::CheckedTexts,
     proposer: Option<String>,
     co_signers: Vec<String>,
+    search: SearchVector,
 }
 
-fn check(incoming: Incoming) -> Result<Checked, RowReport> {
+fn check(incoming: Incoming) -> Result<Prepared, RowReport> {
     let line = incoming.line;
     let row = incoming.row.map_err(|errors| rejected(line, None, errors))?;
     let no = Some(row.external_no.clone());
@@ -268,9 +288,10 @@ fn check(incoming: Incoming) -> Result<Checked, RowReport> {
     });
     let names = rules::named_deputies(c);
     match (texts, names) {
-        (Ok(texts), Ok((proposer, co_signers))) => Ok(Checked {
+        (Ok(texts), Ok((proposer, co_signers))) => Ok(Prepared {
             line,
             key: (row.source.as_str().to_string(), row.year, texts.external_no.clone()),
+            search: SearchVector::of(&texts.title, &texts.keywords, &texts.body),
             row,
             texts,
             proposer,
@@ -284,36 +305,40 @@ fn check(incoming: Incoming) -> Result<Checked, RowReport> {
     }
 }
 
-/// Applies synced rows (one transaction): each is created, updated, left unchanged, or
-/// rejected with its reasons. A row never blocks another.
-pub async fn apply(
-    conn: &mut AsyncPgConnection,
-    actor: &Actor,
-    incoming: Vec<Incoming>,
-) -> Result<Vec<RowReport>, AppError> {
-    let mut reports: Vec<RowReport> = Vec::with_capacity(incoming.len());
-    let mut rows: Vec<Checked> = Vec::with_capacity(incoming.len());
-    let mut seen: HashMap<Key, usize> = HashMap::new();
+/// Checks rows and builds their search vectors (CPU only). `seen` carries the keys of
+/// earlier rows of the same import, so that a key given twice is refused the second time.
+pub fn prepare(incoming: Vec<Incoming>, seen: &mut HashMap<Key, usize>) -> (Vec<RowReport>, Vec<Prepared>) {
+    let mut reports = Vec::new();
+    let mut rows = Vec::with_capacity(incoming.len());
     for item in incoming {
         match check(item) {
             Err(report) => reports.push(report),
-            Ok(c) => match seen.get(&c.key) {
+            Ok(p) => match seen.get(&p.key) {
                 Some(first) => {
                     let error =
                         FieldError::new("external_no", "duplicate", format!("also on line {first} of this import"));
-                    reports.push(rejected(c.line, Some(c.key.2.clone()), vec![error]));
+                    reports.push(rejected(p.line, Some(p.key.2.clone()), vec![error]));
                 }
                 None => {
-                    seen.insert(c.key.clone(), c.line);
-                    rows.push(c);
+                    seen.insert(p.key.clone(), p.line);
+                    rows.push(p);
                 }
             },
         }
     }
+    (reports, rows)
+}
+
+/// Writes prepared rows in one transaction: each is created, updated, or left unchanged.
+pub async fn write(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    rows: Vec<Prepared>,
+) -> Result<Vec<RowReport>, AppError> {
     if rows.is_empty() {
-        return Ok(reports);
+        return Ok(Vec::new());
     }
-    let written = db::transaction(conn, async |conn| {
+    db::transaction(conn, async |conn| {
         // Deputies by name, per body, registering new names.
         let mut ids: HashMap<(Body, String), Uuid> = HashMap::new();
         for body in [Body::Npc, Body::Cppcc] {
@@ -331,8 +356,9 @@ pub async fn apply(
         let keys: Vec<Key> = rows.iter().map(|r| r.key.clone()).collect();
         let stored: HashMap<Key, Stored> = queries::stored_by_keys_for_update(conn, &keys).await?.into_iter().collect();
 
-        let mut creates: Vec<(usize, Uuid, Content)> = Vec::new();
-        let mut updates: Vec<(usize, Uuid, Content, String)> = Vec::new();
+        // (row index, id, content, hash)
+        let mut creates: Vec<(usize, Uuid, Content, Vec<u8>)> = Vec::new();
+        let mut updates: Vec<(usize, Uuid, Content, Vec<u8>, String)> = Vec::new();
         let mut out: Vec<RowReport> = Vec::new();
         for (i, r) in rows.iter().enumerate() {
             let body = r.row.source.body();
@@ -354,24 +380,34 @@ pub async fn apply(
                 // The office's merge decision is not the municipal system's to undo.
                 merged_into: existing.and_then(|s| s.merged_into),
             };
+            let hash = content.hash();
             match existing {
-                None => creates.push((i, Uuid::now_v7(), content)),
-                Some(s) if s.content_hash == content.hash() => out.push(RowReport {
+                None => creates.push((i, Uuid::now_v7(), content, hash)),
+                Some(s) if s.content_hash == hash => out.push(RowReport {
                     line: r.line,
                     external_no: Some(r.key.2.clone()),
                     outcome: Outcome::Unchanged,
                     id: Some(s.id),
                     errors: vec![],
                 }),
-                Some(s) => updates.push((i, s.id, content, s.status.clone())),
+                Some(s) => updates.push((i, s.id, content, hash, s.status.clone())),
             }
         }
 
-        let mut changes = Vec::new();
-        let mut events = Vec::new();
-        let new_rows: Vec<(Uuid, &Content)> = creates.iter().map(|(_, id, c)| (*id, c)).collect();
-        let inserted: Vec<Uuid> = queries::insert_many(conn, &new_rows).await?.into_iter().map(|r| r.0).collect();
-        for (i, id, content) in &creates {
+        let mut changes = Vec::with_capacity(creates.len() + updates.len());
+        let mut events = Vec::with_capacity(creates.len() + updates.len());
+        let new_rows: Vec<queries::NewRow<'_>> = creates
+            .iter()
+            .map(|(i, id, content, hash)| queries::NewRow {
+                id: *id,
+                content,
+                hash: hash.clone(),
+                search: &rows[*i].search,
+            })
+            .collect();
+        let inserted: std::collections::HashSet<Uuid> =
+            queries::insert_many(conn, &new_rows).await?.into_iter().map(|r| r.0).collect();
+        for (i, id, content, _) in &creates {
             let r = &rows[*i];
             if inserted.contains(id) {
                 changes.push(change("suggestion.create", *id, None, content));
@@ -392,10 +428,10 @@ pub async fn apply(
                 out.push(rejected(r.line, Some(r.key.2.clone()), vec![error]));
             }
         }
-        for (i, id, content, status) in &updates {
+        for (i, id, content, hash, status) in &updates {
             let r = &rows[*i];
             let before = queries::content(conn, *id).await?;
-            let version = queries::update_content(conn, *id, content).await?;
+            let version = queries::update_content(conn, *id, content, hash, &r.search).await?;
             changes.push(change("suggestion.update", *id, Some(&before), content));
             events.push(event("suggestion.updated", *id, version, content, status));
             out.push(RowReport {
@@ -410,23 +446,58 @@ pub async fn apply(
         audit::emit(conn, &events).await?;
         Ok(out)
     })
-    .await?;
-    reports.extend(written);
-    Ok(reports)
+    .await
 }
 
-/// Imports rows in batches of [`BATCH`], each batch in its own transaction.
-pub async fn import(
+/// Applies synced rows in one transaction (the municipal upsert: one row).
+pub async fn apply(
     conn: &mut AsyncPgConnection,
     actor: &Actor,
     incoming: Vec<Incoming>,
-) -> Result<ImportReport, AppError> {
-    let mut report = ImportReport::default();
+) -> Result<Vec<RowReport>, AppError> {
+    let (mut reports, rows) = prepare(incoming, &mut HashMap::new());
+    reports.extend(write(conn, actor, rows).await?);
+    Ok(reports)
+}
+
+/// Imports rows in batches of [`BATCH`], each batch in its own transaction: one blocking
+/// thread checks and tokenizes batches while two connections write them, so both the
+/// service and the database work at once. Afterwards the search index merges its new
+/// entries in the background.
+pub async fn import(pool: &db::DbPool, actor: &Actor, incoming: Vec<Incoming>) -> Result<ImportReport, AppError> {
+    const WRITERS: usize = 2;
+    let mut batches: Vec<Vec<Incoming>> = Vec::new();
     let mut rest = incoming;
     while !rest.is_empty() {
         let tail = rest.split_off(rest.len().min(BATCH));
-        let batch = std::mem::replace(&mut rest, tail);
-        report.rows.extend(apply(conn, actor, batch).await?);
+        batches.push(std::mem::replace(&mut rest, tail));
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel::<(Vec<RowReport>, Vec<Prepared>)>(WRITERS);
+    let preparer = actix_web::rt::task::spawn_blocking(move || {
+        let mut seen = HashMap::new();
+        for batch in batches {
+            if tx.blocking_send(prepare(batch, &mut seen)).is_err() {
+                break;
+            }
+        }
+    });
+    let rx = tokio::sync::Mutex::new(rx);
+    let writer = async || -> Result<Vec<RowReport>, AppError> {
+        let mut conn = db::conn(pool).await?;
+        let mut out = Vec::new();
+        loop {
+            let next = rx.lock().await.recv().await;
+            let Some((reports, rows)) = next else { return Ok(out) };
+            out.extend(reports);
+            out.extend(write(&mut conn, actor, rows).await?);
+        }
+    };
+    let results = futures_util::future::join_all((0..WRITERS).map(|_| writer())).await;
+    drop(rx);
+    preparer.await.map_err(AppError::internal)?;
+    let mut report = ImportReport::default();
+    for result in results {
+        report.rows.extend(result?);
     }
     report.rows.sort_by_key(|r| r.line);
     for r in &report.rows {
@@ -436,6 +507,16 @@ pub async fn import(
             Outcome::Unchanged => report.unchanged += 1,
             Outcome::Rejected => report.rejected += 1,
         }
+    }
+    if report.created + report.updated > 0 {
+        let pool = pool.clone();
+        actix_web::rt::spawn(async move {
+            if let Ok(mut conn) = db::conn(&pool).await
+                && let Err(e) = queries::merge_search_index(&mut conn).await
+            {
+                log::warn!("merging the search index after an import: {e}");
+            }
+        });
     }
     Ok(report)
 }

@@ -9,10 +9,9 @@ use crate::support::{TestApp, enc};
 #[actix_web::test]
 async fn the_demo_year_loads_once_and_is_searchable() {
     let app = TestApp::new().await;
-    let mut conn = app.conn().await;
-    let first = jianyi::demo::load(&mut conn).await.unwrap();
+    let first = jianyi::demo::load(&app.state.pool).await.unwrap();
     assert_eq!(first.suggestions_created, 13);
-    let again = jianyi::demo::load(&mut conn).await.unwrap();
+    let again = jianyi::demo::load(&app.state.pool).await.unwrap();
     assert_eq!((again.units, again.accounts, again.suggestions_created, again.suggestions_unchanged), (0, 0, 0, 13));
 
     let all = app.get("/api/v1/suggestions?year=2023&limit=200").as_(Role::Office).send().await.expect(200).json();
