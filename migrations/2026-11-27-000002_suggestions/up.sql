@@ -38,12 +38,17 @@ CREATE TABLE suggestions (
     version        integer NOT NULL DEFAULT 1,
     -- SHA-256 of the content a sync or an import writes: the same payload again is a no-op.
     content_hash   bytea NOT NULL,
-    -- Character bigrams of title (A), keywords (B) and body (D), built by the service.
+    -- Character bigrams of title, keywords and body (lexemes only: matching), and of title
+    -- (A) and keywords (B) with positions (ranking, similar suggestions); built by the service.
     search         tsvector NOT NULL,
+    title_search   tsvector NOT NULL,
     created_at     timestamptz NOT NULL DEFAULT now(),
     updated_at     timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT suggestions_external_no_key UNIQUE (source, year, external_no)
 );
+-- Keep heap rows narrow (~0.5 KB): the body and the matching vector go out of line, so
+-- that lists and searches, which visit many rows but need neither, read few pages.
+ALTER TABLE suggestions SET (toast_tuple_target = 700);
 CREATE INDEX suggestions_year_idx ON suggestions (year, source, id DESC);
 CREATE INDEX suggestions_status_idx ON suggestions (status, id DESC);
 CREATE INDEX suggestions_category_idx ON suggestions (category, id DESC);
@@ -53,6 +58,7 @@ CREATE INDEX suggestions_co_signer_ids_idx ON suggestions USING gin (co_signer_i
 CREATE INDEX suggestions_merged_into_idx ON suggestions (merged_into);
 CREATE INDEX suggestions_key_idx ON suggestions (id DESC) WHERE is_key;
 CREATE INDEX suggestions_search_idx ON suggestions USING gin (search);
+CREATE INDEX suggestions_title_search_idx ON suggestions USING gin (title_search);
 
 -- The outbox: one row per change, written in the change's transaction. Readers page by
 -- `seq`; `xact_id` lets a reader skip past rows of transactions still in flight.

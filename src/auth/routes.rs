@@ -45,7 +45,7 @@ fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
         (status = 429, response = crate::openapi::TooManyRequests),
     )
 )]
-#[post("/auth/token")]
+#[post("/token")]
 pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, AppError> {
     let form: TokenRequest = parse_json_or_form(&req, &body)?;
     let ip = client_address(&req);
@@ -98,7 +98,7 @@ pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
         (status = 422, response = crate::openapi::Unprocessable),
     )
 )]
-#[post("/auth/revoke")]
+#[post("/revoke")]
 pub async fn revoke(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, AppError> {
     let form: RevokeRequest = parse_json_or_form(&req, &body)?;
     match form.token.filter(|t| !t.is_empty()) {
@@ -113,5 +113,5 @@ pub async fn revoke(state: web::Data<AppState>, req: HttpRequest, body: web::Byt
 }
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(token).service(revoke);
+    cfg.service(utoipa_actix_web::scope("/auth").service(token).service(revoke));
 }

@@ -141,6 +141,7 @@ diesel::table! {
         version -> Int4,
         content_hash -> Bytea,
         search -> Tsvector,
+        title_search -> Tsvector,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
     }

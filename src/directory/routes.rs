@@ -31,7 +31,7 @@ fn with_etag<T: serde::Serialize>(version: i32, body: &T) -> HttpResponse {
         (status = 403, response = doc::Forbidden),
     )
 )]
-#[get("/units")]
+#[get("")]
 pub async fn list_units(
     state: web::Data<AppState>,
     principal: Principal,
@@ -62,7 +62,7 @@ pub async fn list_units(
         (status = 422, response = doc::Unprocessable),
     )
 )]
-#[post("/units")]
+#[post("")]
 pub async fn create_unit(
     state: web::Data<AppState>,
     principal: Principal,
@@ -91,7 +91,7 @@ pub async fn create_unit(
         (status = 404, response = doc::NotFound),
     )
 )]
-#[get("/units/{id}")]
+#[get("/{id}")]
 pub async fn get_unit(
     state: web::Data<AppState>,
     principal: Principal,
@@ -121,7 +121,7 @@ pub async fn get_unit(
         (status = 428, response = doc::PreconditionRequired),
     )
 )]
-#[patch("/units/{id}")]
+#[patch("/{id}")]
 pub async fn update_unit(
     state: web::Data<AppState>,
     principal: Principal,
@@ -151,7 +151,7 @@ pub async fn update_unit(
         (status = 428, response = doc::PreconditionRequired),
     )
 )]
-#[delete("/units/{id}")]
+#[delete("/{id}")]
 pub async fn delete_unit(
     state: web::Data<AppState>,
     principal: Principal,
@@ -176,7 +176,7 @@ pub async fn delete_unit(
         (status = 403, response = doc::Forbidden),
     )
 )]
-#[get("/users")]
+#[get("")]
 pub async fn list_users(
     state: web::Data<AppState>,
     principal: Principal,
@@ -207,7 +207,7 @@ pub async fn list_users(
         (status = 422, response = doc::Unprocessable),
     )
 )]
-#[post("/users")]
+#[post("")]
 pub async fn create_user(
     state: web::Data<AppState>,
     principal: Principal,
@@ -239,7 +239,7 @@ pub async fn create_user(
         (status = 404, response = doc::NotFound),
     )
 )]
-#[get("/users/{id}")]
+#[get("/{id}")]
 pub async fn get_user(
     state: web::Data<AppState>,
     principal: Principal,
@@ -270,7 +270,7 @@ pub async fn get_user(
         (status = 428, response = doc::PreconditionRequired),
     )
 )]
-#[patch("/users/{id}")]
+#[patch("/{id}")]
 pub async fn update_user(
     state: web::Data<AppState>,
     principal: Principal,
@@ -305,7 +305,7 @@ pub async fn update_user(
         (status = 428, response = doc::PreconditionRequired),
     )
 )]
-#[delete("/users/{id}")]
+#[delete("/{id}")]
 pub async fn delete_user(
     state: web::Data<AppState>,
     principal: Principal,
@@ -326,7 +326,7 @@ pub async fn delete_user(
     security(("bearer" = [])),
     responses((status = 200, description = "The caller", body = Me))
 )]
-#[get("/me")]
+#[get("")]
 pub async fn me(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, AppError> {
     let mut conn = state.conn().await?;
     let user: User =
@@ -350,7 +350,7 @@ pub async fn me(state: web::Data<AppState>, principal: Principal) -> Result<Http
         (status = 422, description = "Wrong current password, or a weak new one", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[put("/me/password")]
+#[put("/password")]
 pub async fn change_password(
     state: web::Data<AppState>,
     principal: Principal,
@@ -373,7 +373,7 @@ pub async fn change_password(
         (status = 403, response = doc::Forbidden),
     )
 )]
-#[get("/deputies")]
+#[get("")]
 pub async fn list_deputies(
     state: web::Data<AppState>,
     principal: Principal,
@@ -406,7 +406,7 @@ pub async fn list_deputies(
         (status = 422, response = doc::Unprocessable),
     )
 )]
-#[post("/deputies")]
+#[post("")]
 pub async fn create_deputy(
     state: web::Data<AppState>,
     principal: Principal,
@@ -436,7 +436,7 @@ pub async fn create_deputy(
         (status = 404, response = doc::NotFound),
     )
 )]
-#[get("/deputies/{id}")]
+#[get("/{id}")]
 pub async fn get_deputy(
     state: web::Data<AppState>,
     principal: Principal,
@@ -471,7 +471,7 @@ pub async fn get_deputy(
         (status = 428, response = doc::PreconditionRequired),
     )
 )]
-#[patch("/deputies/{id}")]
+#[patch("/{id}")]
 pub async fn update_deputy(
     state: web::Data<AppState>,
     principal: Principal,
@@ -487,21 +487,28 @@ pub async fn update_deputy(
     Ok(with_etag(deputy.version, &deputy))
 }
 
+/// Each collection under a scope of its own: actix matches a static prefix without trying
+/// each route.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list_units)
-        .service(create_unit)
-        .service(get_unit)
-        .service(update_unit)
-        .service(delete_unit)
-        .service(list_users)
-        .service(create_user)
-        .service(get_user)
-        .service(update_user)
-        .service(delete_user)
-        .service(me)
-        .service(change_password)
-        .service(list_deputies)
-        .service(create_deputy)
-        .service(get_deputy)
-        .service(update_deputy);
+    use utoipa_actix_web::scope;
+    cfg.service(
+        scope("/units")
+            .service(list_units)
+            .service(create_unit)
+            .service(get_unit)
+            .service(update_unit)
+            .service(delete_unit),
+    )
+    .service(
+        scope("/users")
+            .service(list_users)
+            .service(create_user)
+            .service(get_user)
+            .service(update_user)
+            .service(delete_user),
+    )
+    .service(scope("/me").service(me).service(change_password))
+    .service(
+        scope("/deputies").service(list_deputies).service(create_deputy).service(get_deputy).service(update_deputy),
+    );
 }

@@ -2,18 +2,17 @@
 //! keyset pages, and batch writes for imports.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::dsl::sql;
 use diesel::expression::BoxableExpression;
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Float, Json, Nullable, Text};
+use diesel::sql_types::{Bool, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::schema::suggestions;
 use crate::suggestions::model::{SortOrder, SuggestionFilter};
 use crate::suggestions::rules::Content;
-use crate::suggestions::search::SearchVector;
+use crate::suggestions::search::Vectors;
 
 /// A suggestion as read, with its deputies as JSON.
 #[derive(Debug, Clone, Queryable)]
@@ -38,12 +37,84 @@ pub struct SuggestionRow {
     pub co_signers: serde_json::Value,
 }
 
-const PROPOSER_JSON: &str = "(SELECT json_build_object('id', d.id, 'name', d.name, 'delegation', d.delegation, \
-     'confidential', d.confidential) FROM deputies d WHERE d.id = suggestions.proposer_id)";
-const CO_SIGNERS_JSON: &str = "(SELECT coalesce(json_agg(json_build_object('id', d.id, 'name', d.name, \
-     'delegation', d.delegation, 'confidential', d.confidential) \
-     ORDER BY array_position(suggestions.co_signer_ids, d.id)), '[]'::json) \
-     FROM deputies d WHERE d.id = ANY(suggestions.co_signer_ids))";
+/// SQL fragments the read queries select. Each is a type of its own rather than a
+/// `diesel::dsl::sql` literal, which diesel never caches as a prepared statement: planning
+/// these queries anew costs more than running them.
+mod fragments {
+    use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping, is_aggregate};
+    use diesel::pg::Pg;
+    use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+    use diesel::sql_types::{Bool, Json, Nullable, Text};
+
+    use crate::db::schema::sql_types::{Tsquery, Tsvector};
+
+    macro_rules! static_sql {
+        ($(#[$doc:meta])* $name:ident: $st:ty = $sql:expr) => {
+            $(#[$doc])*
+            #[derive(Debug, Clone, Copy, QueryId)]
+            pub struct $name;
+            impl Expression for $name {
+                type SqlType = $st;
+            }
+            impl<QS> SelectableExpression<QS> for $name {}
+            impl<QS> AppearsOnTable<QS> for $name {}
+            impl<G> ValidGrouping<G> for $name {
+                type IsAggregate = is_aggregate::Never;
+            }
+            impl QueryFragment<Pg> for $name {
+                fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> diesel::QueryResult<()> {
+                    out.push_sql($sql);
+                    Ok(())
+                }
+            }
+        };
+    }
+
+    static_sql!(
+        /// The lead proposer as JSON.
+        ProposerJson: Nullable<Json> = "(SELECT json_build_object('id', d.id, 'name', d.name, 'delegation', \
+        d.delegation, 'confidential', d.confidential) FROM deputies d WHERE d.id = suggestions.proposer_id)"
+    );
+    static_sql!(
+        /// The co-signers as a JSON array, in their order.
+        CoSignersJson: Json = "(SELECT coalesce(json_agg(json_build_object('id', d.id, 'name', d.name, \
+        'delegation', d.delegation, 'confidential', d.confidential) \
+        ORDER BY array_position(suggestions.co_signer_ids, d.id)), '[]'::json) \
+        FROM deputies d WHERE d.id = ANY(suggestions.co_signer_ids))"
+    );
+    static_sql!(
+        /// The full text.
+        Body: Nullable<Text> = "suggestions.body"
+    );
+    static_sql!(
+        /// No full text (lists).
+        NoBody: Nullable<Text> = "NULL::text"
+    );
+
+    /// `$n::tsquery`: a query the service built, as a bound parameter.
+    #[derive(Debug, Clone, QueryId)]
+    pub struct TsQuery(pub String);
+    impl Expression for TsQuery {
+        type SqlType = Tsquery;
+    }
+    impl<QS> SelectableExpression<QS> for TsQuery {}
+    impl<QS> AppearsOnTable<QS> for TsQuery {}
+    impl<G> ValidGrouping<G> for TsQuery {
+        type IsAggregate = is_aggregate::Never;
+    }
+    impl QueryFragment<Pg> for TsQuery {
+        fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> diesel::QueryResult<()> {
+            out.push_bind_param::<Text, _>(&self.0)?;
+            out.push_sql("::tsquery");
+            Ok(())
+        }
+    }
+
+    diesel::infix_operator!(Matches, " @@ ", Bool, backend: Pg);
+    diesel::define_sql_function!(fn ts_rank(vector: Tsvector, query: Tsquery) -> Float);
+}
+
+use fragments::{Body, CoSignersJson, Matches, NoBody, ProposerJson, TsQuery, ts_rank};
 
 macro_rules! row_columns {
     ($body:expr) => {
@@ -63,9 +134,9 @@ macro_rules! row_columns {
             suggestions::version,
             suggestions::created_at,
             suggestions::updated_at,
-            sql::<Nullable<Text>>($body),
-            sql::<Nullable<Json>>(PROPOSER_JSON),
-            sql::<Json>(CO_SIGNERS_JSON),
+            $body,
+            ProposerJson,
+            CoSignersJson,
         )
     };
 }
@@ -81,25 +152,27 @@ pub enum ReadScope {
 
 type Condition = Box<dyn BoxableExpression<suggestions::table, Pg, SqlType = Bool>>;
 
-fn scope_condition(scope: &ReadScope) -> Condition {
+/// Proposed or co-signed by a deputy.
+fn by_deputy(d: Uuid) -> Condition {
+    Box::new(suggestions::proposer_id.eq(d).or(suggestions::co_signer_ids.contains(vec![d])).assume_not_null())
+}
+
+/// The condition of a scope; none for one that reaches everything.
+fn scope_condition(scope: &ReadScope) -> Option<Condition> {
     match scope {
-        ReadScope::All => Box::new(true.into_sql::<Bool>()),
-        ReadScope::Deputy(d) => Box::new(
-            suggestions::proposer_id.is_not_distinct_from(*d).or(suggestions::co_signer_ids.contains(vec![*d])),
-        ),
-        ReadScope::Nothing => Box::new(false.into_sql::<Bool>()),
+        ReadScope::All => None,
+        ReadScope::Deputy(d) => Some(by_deputy(*d)),
+        ReadScope::Nothing => Some(Box::new(false.into_sql::<Bool>())),
     }
 }
 
 /// One suggestion with its body, if the scope reaches it.
 pub async fn get(conn: &mut AsyncPgConnection, id: Uuid, scope: &ReadScope) -> QueryResult<Option<SuggestionRow>> {
-    suggestions::table
-        .select(row_columns!("suggestions.body"))
-        .filter(suggestions::id.eq(id))
-        .filter(scope_condition(scope))
-        .first(conn)
-        .await
-        .optional()
+    let q = suggestions::table.select(row_columns!(Body)).filter(suggestions::id.eq(id));
+    match scope_condition(scope) {
+        None => q.first(conn).await.optional(),
+        Some(condition) => q.filter(condition).first(conn).await.optional(),
+    }
 }
 
 /// The stored content of a suggestion, locked for a change.
@@ -224,7 +297,7 @@ pub struct NewRow<'a> {
     pub id: Uuid,
     pub content: &'a Content,
     pub hash: Vec<u8>,
-    pub search: &'a SearchVector,
+    pub vectors: &'a Vectors,
 }
 
 /// Inserts suggestions (one statement); skips keys that exist; returns `(id, key)` of those
@@ -256,7 +329,8 @@ pub async fn insert_many(
                 suggestions::received_on.eq(c.received_on),
                 suggestions::merged_into.eq(c.merged_into),
                 suggestions::content_hash.eq(&r.hash),
-                suggestions::search.eq(r.search),
+                suggestions::search.eq(&r.vectors.matching),
+                suggestions::title_search.eq(&r.vectors.ranking),
             )
         })
         .collect();
@@ -274,7 +348,7 @@ pub async fn update_content(
     id: Uuid,
     c: &Content,
     hash: &[u8],
-    search: &SearchVector,
+    vectors: &Vectors,
 ) -> QueryResult<i32> {
     diesel::update(suggestions::table.find(id))
         .set((
@@ -289,7 +363,8 @@ pub async fn update_content(
             suggestions::received_on.eq(c.received_on),
             suggestions::merged_into.eq(c.merged_into),
             suggestions::content_hash.eq(hash),
-            suggestions::search.eq(search),
+            suggestions::search.eq(&vectors.matching),
+            suggestions::title_search.eq(&vectors.ranking),
             suggestions::version.eq(suggestions::version + 1),
             suggestions::updated_at.eq(Utc::now()),
         ))
@@ -365,7 +440,9 @@ fn filtered<'a, ST: 'a>(
     f: &'a SuggestionFilter,
     scope: &ReadScope,
 ) -> suggestions::BoxedQuery<'a, Pg, ST> {
-    q = q.filter(scope_condition(scope));
+    if let Some(condition) = scope_condition(scope) {
+        q = q.filter(condition);
+    }
     if let Some(v) = f.year {
         q = q.filter(suggestions::year.eq(v));
     }
@@ -382,7 +459,7 @@ fn filtered<'a, ST: 'a>(
         q = q.filter(suggestions::is_key.eq(v));
     }
     if let Some(d) = f.deputy_id {
-        q = q.filter(suggestions::proposer_id.is_not_distinct_from(d).or(suggestions::co_signer_ids.contains(vec![d])));
+        q = q.filter(by_deputy(d));
     }
     if let Some(v) = f.received_from {
         q = q.filter(suggestions::received_on.ge(v));
@@ -401,7 +478,7 @@ pub async fn list(
     after: Option<After>,
     fetch: i64,
 ) -> QueryResult<Vec<SuggestionRow>> {
-    let mut q = filtered(suggestions::table.select(row_columns!("NULL::text")).into_boxed(), f, scope);
+    let mut q = filtered(suggestions::table.select(row_columns!(NoBody)).into_boxed(), f, scope);
     match f.sort.unwrap_or_default() {
         SortOrder::Recent => {
             if let Some(After::Recent(id)) = after {
@@ -411,19 +488,10 @@ pub async fn list(
         }
         SortOrder::ExternalNo => {
             if let Some(After::ExternalNo(year, source, number, id)) = after {
-                q = q.filter(
-                    sql::<Bool>("(suggestions.year < ")
-                        .bind::<diesel::sql_types::Int4, _>(year)
-                        .sql(" OR (suggestions.year = ")
-                        .bind::<diesel::sql_types::Int4, _>(year)
-                        .sql(" AND (suggestions.source, suggestions.external_no, suggestions.id) > (")
-                        .bind::<Text, _>(source)
-                        .sql(", ")
-                        .bind::<Text, _>(number)
-                        .sql(", ")
-                        .bind::<diesel::sql_types::Uuid, _>(id)
-                        .sql(")))"),
-                );
+                use suggestions::{external_no, id as sid, source as src, year as y};
+                q = q.filter(y.lt(year).or(y.eq(year).and(src.gt(source.clone()).or(
+                    src.eq(source).and(external_no.gt(number.clone()).or(external_no.eq(number).and(sid.gt(id)))),
+                ))));
             }
             q = q.order((suggestions::year.desc(), suggestions::source, suggestions::external_no, suggestions::id));
         }
@@ -440,9 +508,10 @@ pub async fn search(
     after: Option<(f32, Uuid)>,
     fetch: i64,
 ) -> QueryResult<Vec<(SuggestionRow, f32)>> {
-    let rank = || sql::<Float>("ts_rank(suggestions.search, ").bind::<Text, _>(tsquery.to_string()).sql("::tsquery)");
-    let mut q = filtered(suggestions::table.select((row_columns!("NULL::text"), rank())).into_boxed(), f, scope)
-        .filter(sql::<Bool>("suggestions.search @@ ").bind::<Text, _>(tsquery.to_string()).sql("::tsquery"));
+    // Title matches rank by relevance; matches in the body alone (rank 0) by recency.
+    let rank = || ts_rank(suggestions::title_search, TsQuery(tsquery.to_string()));
+    let mut q = filtered(suggestions::table.select((row_columns!(NoBody), rank())).into_boxed(), f, scope)
+        .filter(Matches::new(suggestions::search, TsQuery(tsquery.to_string())));
     if let Some((score, id)) = after {
         q = q.filter(rank().lt(score).or(rank().eq(score).and(suggestions::id.lt(id))));
     }
@@ -451,23 +520,23 @@ pub async fn search(
 
 /// Merges the search index's pending entries (after an import), unless another instance is
 /// already doing it.
-pub async fn merge_search_index(conn: &mut AsyncPgConnection) -> QueryResult<()> {
+pub async fn merge_search_index(conn: &mut AsyncPgConnection) -> Result<(), crate::error::AppError> {
     // An arbitrary, fixed advisory-lock key for this job.
     const LOCK: i64 = 0x6a69_616e_7969_0001;
     crate::db::transaction(conn, async |conn| {
-        let locked: bool =
-            diesel::select(sql::<Bool>(&format!("pg_try_advisory_xact_lock({LOCK})"))).get_result(conn).await?;
+        let locked: bool = diesel::select(diesel::dsl::sql::<Bool>(&format!("pg_try_advisory_xact_lock({LOCK})")))
+            .get_result(conn)
+            .await?;
         if locked {
             diesel::sql_query("SELECT gin_clean_pending_list('suggestions_search_idx')").execute(conn).await?;
         }
         Ok(())
     })
     .await
-    .map_err(|e: crate::error::AppError| diesel::result::Error::QueryBuilderError(e.to_string().into()))
 }
 
-/// Earlier suggestions (by year, then registration) matching a tsquery: the candidates of
-/// "similar", most relevant first.
+/// Earlier suggestions (by year, then registration) whose title or keywords match a
+/// tsquery: the candidates of "similar", most relevant first.
 pub async fn earlier_matching(
     conn: &mut AsyncPgConnection,
     scope: &ReadScope,
@@ -476,15 +545,13 @@ pub async fn earlier_matching(
     id: Uuid,
     limit: i64,
 ) -> QueryResult<Vec<SuggestionRow>> {
-    suggestions::table
-        .select(row_columns!("NULL::text"))
-        .filter(scope_condition(scope))
-        .filter(sql::<Bool>("suggestions.search @@ ").bind::<Text, _>(tsquery.to_string()).sql("::tsquery"))
+    let mut q = suggestions::table.select(row_columns!(NoBody)).into_boxed();
+    if let Some(condition) = scope_condition(scope) {
+        q = q.filter(condition);
+    }
+    q.filter(Matches::new(suggestions::title_search, TsQuery(tsquery.to_string())))
         .filter(suggestions::year.lt(year).or(suggestions::year.eq(year).and(suggestions::id.lt(id))))
-        .order((
-            sql::<Float>("ts_rank(suggestions.search, ").bind::<Text, _>(tsquery.to_string()).sql("::tsquery)").desc(),
-            suggestions::id.desc(),
-        ))
+        .order((ts_rank(suggestions::title_search, TsQuery(tsquery.to_string())).desc(), suggestions::id.desc()))
         .limit(limit)
         .load(conn)
         .await

@@ -36,7 +36,7 @@ fn with_etag(s: &Suggestion) -> HttpResponse {
         (status = 403, response = doc::Forbidden),
     )
 )]
-#[get("/suggestions")]
+#[get("")]
 pub async fn list_suggestions(
     state: web::Data<AppState>,
     principal: Principal,
@@ -104,7 +104,7 @@ pub async fn list_suggestions(
         (status = 422, response = doc::Unprocessable),
     )
 )]
-#[post("/suggestions")]
+#[post("")]
 pub async fn create_suggestion(
     state: web::Data<AppState>,
     principal: Principal,
@@ -134,7 +134,7 @@ pub async fn create_suggestion(
         (status = 404, response = doc::NotFound),
     )
 )]
-#[get("/suggestions/{id}")]
+#[get("/{id}")]
 pub async fn get_suggestion(
     state: web::Data<AppState>,
     principal: Principal,
@@ -162,7 +162,7 @@ pub async fn get_suggestion(
         (status = 428, response = doc::PreconditionRequired),
     )
 )]
-#[patch("/suggestions/{id}")]
+#[patch("/{id}")]
 pub async fn update_suggestion(
     state: web::Data<AppState>,
     principal: Principal,
@@ -190,7 +190,7 @@ pub async fn update_suggestion(
         (status = 404, response = doc::NotFound),
     )
 )]
-#[get("/suggestions/{id}/similar")]
+#[get("/{id}/similar")]
 pub async fn similar_suggestions(
     state: web::Data<AppState>,
     principal: Principal,
@@ -224,7 +224,7 @@ pub async fn similar_suggestions(
         (status = 422, response = doc::Unprocessable),
     )
 )]
-#[put("/suggestions/by-external/{source}/{year}/{external_no}")]
+#[put("/by-external/{source}/{year}/{external_no}")]
 pub async fn upsert_suggestion(
     state: web::Data<AppState>,
     principal: Principal,
@@ -291,7 +291,7 @@ pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadshee
         (status = 422, response = doc::Unprocessable),
     )
 )]
-#[post("/suggestions/import")]
+#[post("/import")]
 pub async fn import_suggestions(
     state: web::Data<AppState>,
     principal: Principal,
@@ -323,12 +323,16 @@ pub async fn import_suggestions(
     Ok(HttpResponse::Ok().json(report))
 }
 
+/// Under a scope of their own: actix matches a static prefix without trying each route.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list_suggestions)
-        .service(create_suggestion)
-        .service(import_suggestions)
-        .service(get_suggestion)
-        .service(update_suggestion)
-        .service(similar_suggestions)
-        .service(upsert_suggestion);
+    cfg.service(
+        utoipa_actix_web::scope("/suggestions")
+            .service(list_suggestions)
+            .service(create_suggestion)
+            .service(import_suggestions)
+            .service(get_suggestion)
+            .service(update_suggestion)
+            .service(similar_suggestions)
+            .service(upsert_suggestion),
+    );
 }

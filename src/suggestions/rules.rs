@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::directory::rules::{name, optional_text};
 use crate::error::FieldError;
 use crate::suggestions::model::{Source, SyncedSuggestion};
-use crate::suggestions::search::SearchVector;
+use crate::suggestions::search::Vectors;
 
 pub const MAX_TITLE: usize = 200;
 pub const MAX_BODY: usize = 20_000;
@@ -40,8 +40,8 @@ impl Content {
         Sha256::digest(serde_json::to_vec(self).unwrap_or_default()).to_vec()
     }
 
-    pub fn search(&self) -> SearchVector {
-        SearchVector::of(&self.title, &self.keywords, &self.body)
+    pub fn vectors(&self) -> Vectors {
+        Vectors::of(&self.title, &self.keywords, &self.body)
     }
 }
 

@@ -1,12 +1,15 @@
 //! Full-text search that works for Chinese: text becomes tokens — overlapping character
 //! bigrams of each run of Chinese (CJK) characters, and lower-cased words of other
-//! letters and digits — stored as a weighted `tsvector` (title A, keywords B, body D).
-//! A query term matches as a phrase of its bigrams, so `公交站点` finds
-//! 《关于合理设置公交站点的建议》 and `黄河 生态` finds both words anywhere.
+//! letters and digits. A suggestion has two `tsvector`s: `search` holds the lexemes of
+//! title, keywords and body (for matching), `title_search` those of title (A) and keywords
+//! (B) with positions (for ranking and for similar suggestions). A query term matches when
+//! all its bigrams do, so `公交站点` finds 《关于合理设置公交站点的建议》 and `黄河 生态` finds
+//! both words anywhere; title matches rank first.
 //!
-//! Bigrams need no dictionary (place and project names are found as typed), give exact
+//! Bigrams need no dictionary (place and project names are found as typed), give
 //! substring recall for terms of two or more characters, and do not depend on the
-//! database's locale: the service writes the tsvector itself.
+//! database's locale: the service writes the tsvectors itself. Matching needs no
+//! positions, so GIN answers it exactly without reading the (large) body vectors.
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -80,6 +83,24 @@ pub enum Weight {
     D = 0,
 }
 
+/// The two vectors of a suggestion.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Vectors {
+    /// Title, keywords and body, lexemes only (matching).
+    pub matching: SearchVector,
+    /// Title and keywords with positions and weights (ranking, similar).
+    pub ranking: SearchVector,
+}
+
+impl Vectors {
+    pub fn of(title: &str, keywords: &[String], body: &str) -> Self {
+        Vectors {
+            matching: SearchVector::matching(title, keywords, body),
+            ranking: SearchVector::ranking(title, keywords),
+        }
+    }
+}
+
 /// A tsvector built by the service, held in the binary form `tsvector_recv` reads: the
 /// lexeme count, then each lexeme (sorted) as a C string with its positions, the weight in
 /// the top two bits.
@@ -88,12 +109,33 @@ pub enum Weight {
 pub struct SearchVector(Vec<u8>);
 
 impl SearchVector {
-    /// The vector of a suggestion's title, keywords and body.
-    pub fn of(title: &str, keywords: &[String], body: &str) -> Self {
+    /// The matching vector of a suggestion: the lexemes of title, keywords and body.
+    pub fn matching(title: &str, keywords: &[String], body: &str) -> Self {
         let keywords = keywords.join(" ");
-        let mut entries: Vec<(Cow<'_, str>, u16)> = Vec::with_capacity(title.len() / 3 + body.len() / 3 + 8);
+        let mut lexemes: Vec<Cow<'_, str>> = tokens(title);
+        lexemes.extend(tokens(&keywords).into_iter().map(|t| Cow::Owned(t.into_owned())));
+        lexemes.extend(tokens(body));
+        lexemes.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+        lexemes.dedup();
+        let mut bytes = Vec::with_capacity(lexemes.len() * 9 + 4);
+        bytes.extend_from_slice(&(lexemes.len() as i32).to_be_bytes());
+        for lexeme in &lexemes {
+            bytes.extend_from_slice(lexeme.as_bytes());
+            bytes.extend_from_slice(&[0, 0, 0]);
+        }
+        SearchVector(bytes)
+    }
+
+    /// The ranking vector: title (A) and keywords (B), with positions.
+    pub fn ranking(title: &str, keywords: &[String]) -> Self {
+        Self::weighted(&[(title, Weight::A), (&keywords.join(" "), Weight::B)])
+    }
+
+    /// A vector with positions and weights (test fixture of the body weight too).
+    pub fn weighted(parts: &[(&str, Weight)]) -> Self {
+        let mut entries: Vec<(Cow<'_, str>, u16)> = Vec::new();
         let mut position: u16 = 0;
-        for (text, weight) in [(title, Weight::A), (keywords.as_str(), Weight::B), (body, Weight::D)] {
+        for (text, weight) in parts.iter().copied() {
             for token in tokens(text) {
                 position = (position + 1).min(MAX_POSITION);
                 entries.push((token, ((weight as u16) << 14) | position));
@@ -153,7 +195,11 @@ impl SearchVector {
                 })
                 .collect();
             at += 2 * n;
-            out.push(format!("{}:{}", quote(&lexeme), positions.join(",")));
+            if positions.is_empty() {
+                out.push(quote(&lexeme));
+            } else {
+                out.push(format!("{}:{}", quote(&lexeme), positions.join(",")));
+            }
         }
         out.join(" ")
     }
@@ -186,9 +232,9 @@ fn quote(lexeme: &str) -> String {
     format!("'{}'", lexeme.replace('\\', "\\\\").replace('\'', "''"))
 }
 
-/// The tsquery text of a user's search: each whitespace-separated term is a phrase of its
-/// tokens; all terms must match. A single Chinese character matches as a prefix.
-/// `None` when the search has no letters or digits.
+/// The tsquery text of a user's search: every token of every whitespace-separated term
+/// must match. A single Chinese character matches as a prefix. `None` when the search has
+/// no letters or digits.
 pub fn query(q: &str) -> Option<String> {
     let terms: Vec<String> = q
         .split_whitespace()
@@ -197,7 +243,7 @@ pub fn query(q: &str) -> Option<String> {
             match tokens.as_slice() {
                 [] => None,
                 [one] if one.chars().count() == 1 && one.chars().all(is_cjk) => Some(format!("{}:*", quote(one))),
-                _ => Some(format!("({})", tokens.iter().map(|t| quote(t)).collect::<Vec<_>>().join(" <-> "))),
+                _ => Some(format!("({})", tokens.iter().map(|t| quote(t)).collect::<Vec<_>>().join(" & "))),
             }
         })
         .take(16)
@@ -252,14 +298,18 @@ mod tests {
 
     #[test]
     fn vectors_weigh_title_keywords_and_body() {
-        let v = SearchVector::of("公交站点", &["港湾式".into()], "站点");
-        assert_eq!(v.to_text(), "'交站':2A '公交':1A '港湾':5B '湾式':6B '站点':3A,8D");
+        let v = SearchVector::ranking("公交站点", &["港湾式".into()]);
+        assert_eq!(v.to_text(), "'交站':2A '公交':1A '港湾':5B '湾式':6B '站点':3A");
+        let v = SearchVector::weighted(&[("公交站点", Weight::A), ("站点", Weight::D)]);
+        assert_eq!(v.to_text(), "'交站':2A '公交':1A '站点':3A,5D");
+        let m = SearchVector::matching("公交站点", &["港湾式".into()], "站点很多 G20");
+        assert_eq!(m.to_text(), "'g20' '交站' '公交' '很多' '港湾' '湾式' '点很' '站点'");
     }
 
     #[test]
     fn vectors_respect_postgres_limits() {
         let body = "黄河".repeat(20_000);
-        let v = SearchVector::of("t", &[], &body);
+        let v = SearchVector::weighted(&[("t", Weight::A), (&body, Weight::D)]);
         for positions in v.positions() {
             assert!(positions.len() <= MAX_POSITIONS_PER_LEXEME);
             assert!(positions.windows(2).all(|w| w[0] < w[1]), "rising positions");
@@ -268,12 +318,12 @@ mod tests {
     }
 
     #[test]
-    fn queries_are_phrases_of_bigrams_joined_by_and() {
-        assert_eq!(query("公交站点").unwrap(), "('公交' <-> '交站' <-> '站点')");
+    fn queries_need_every_bigram_of_every_term() {
+        assert_eq!(query("公交站点").unwrap(), "('公交' & '交站' & '站点')");
         assert_eq!(query("黄河 生态").unwrap(), "('黄河') & ('生态')");
         assert_eq!(query("河").unwrap(), "'河':*");
         assert_eq!(query("183050").unwrap(), "('183050')");
-        assert_eq!(query("O'Brien").unwrap(), "('o' <-> 'brien')");
+        assert_eq!(query("O'Brien").unwrap(), "('o' & 'brien')");
         assert!(query("  ，。 ").is_none());
         assert!(query("").is_none());
     }

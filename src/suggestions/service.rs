@@ -18,7 +18,7 @@ use crate::http::etag::IfMatch;
 use crate::suggestions::model::*;
 use crate::suggestions::queries::{self, ReadScope, Stored, SuggestionRow};
 use crate::suggestions::rules::{self, Content, Texts};
-use crate::suggestions::search::SearchVector;
+use crate::suggestions::search::Vectors;
 
 /// Rows written per transaction in an import.
 pub const BATCH: usize = 1000;
@@ -182,8 +182,8 @@ pub async fn create(conn: &mut AsyncPgConnection, actor: &Actor, new: &NewSugges
         return Err(duplicate(existing));
     }
     let id = Uuid::now_v7();
-    let search = content.search();
-    let row = queries::NewRow { id, content: &content, hash: content.hash(), search: &search };
+    let vectors = content.vectors();
+    let row = queries::NewRow { id, content: &content, hash: content.hash(), vectors: &vectors };
     if queries::insert_many(conn, &[row]).await?.is_empty() {
         // Registered meanwhile by someone else.
         let existing = queries::id_by_key(conn, content.source.as_str(), content.year, &content.external_no).await?;
@@ -240,7 +240,7 @@ pub async fn update(
             return Ok(());
         }
         check_references(conn, &after, Some(id)).await?;
-        let version = queries::update_content(conn, id, &after, &after.hash(), &after.search()).await?;
+        let version = queries::update_content(conn, id, &after, &after.hash(), &after.vectors()).await?;
         audit::record_many(conn, actor, &[change("suggestion.update", id, Some(&before), &after)]).await?;
         audit::emit(conn, &[event("suggestion.updated", id, version, &after, &stored.status)]).await?;
         Ok(())
@@ -269,7 +269,7 @@ pub struct Prepared {
     texts: rules::CheckedTexts,
     proposer: Option<String>,
     co_signers: Vec<String>,
-    search: SearchVector,
+    vectors: Vectors,
 }
 
 fn check(incoming: Incoming) -> Result<Prepared, RowReport> {
@@ -291,7 +291,7 @@ fn check(incoming: Incoming) -> Result<Prepared, RowReport> {
         (Ok(texts), Ok((proposer, co_signers))) => Ok(Prepared {
             line,
             key: (row.source.as_str().to_string(), row.year, texts.external_no.clone()),
-            search: SearchVector::of(&texts.title, &texts.keywords, &texts.body),
+            vectors: Vectors::of(&texts.title, &texts.keywords, &texts.body),
             row,
             texts,
             proposer,
@@ -402,7 +402,7 @@ pub async fn write(
                 id: *id,
                 content,
                 hash: hash.clone(),
-                search: &rows[*i].search,
+                vectors: &rows[*i].vectors,
             })
             .collect();
         let inserted: std::collections::HashSet<Uuid> =
@@ -431,7 +431,7 @@ pub async fn write(
         for (i, id, content, hash, status) in &updates {
             let r = &rows[*i];
             let before = queries::content(conn, *id).await?;
-            let version = queries::update_content(conn, *id, content, hash, &r.search).await?;
+            let version = queries::update_content(conn, *id, content, hash, &r.vectors).await?;
             changes.push(change("suggestion.update", *id, Some(&before), content));
             events.push(event("suggestion.updated", *id, version, content, status));
             out.push(RowReport {
