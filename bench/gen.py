@@ -2,8 +2,9 @@
 """Writes N realistic suggestions as NDJSON chunks (ImportRow per line) for the benchmark.
 
 Titles and bodies (~1 KB each) are built from the vocabulary of a natural-resources and
-planning bureau and of a city's people's congress; names from common surnames. The same
-seed gives the same data.
+planning bureau and of a city's people's congress: each is about one topic at one place
+(a road, a district, a town) and touches one related topic, as real suggestions do;
+names come from common surnames. The same seed gives the same data.
 
     python3 bench/gen.py OUT_DIR COUNT [CHUNK]
 """
@@ -35,6 +36,18 @@ MEASURES = [
     "建议将其纳入年度重点工作，定期督导检查", "建议充分运用信息化手段，提升管理水平", "建议做好与国土空间规划的衔接",
 ]
 OPENINGS = ["近年来，", "随着城市化进程加快，", "在实地调研中发现，", "据群众反映，", "当前，", "从近几年的情况看，"]
+PLACES = [
+    "人民路", "建设路", "解放路", "东风路", "文化路", "黄河大道", "中州大道", "金水区", "二七区", "中原区", "管城区",
+    "惠济区", "上街区", "龙湖镇", "柳林镇", "古荥镇", "白沙镇", "新郑", "荥阳", "巩义", "登封", "新密", "中牟",
+    "航空港区", "郑东新区", "高铁站片区", "老火车站片区", "北龙湖", "南龙湖", "金水河", "熊儿河", "贾鲁河", "索须河",
+    "陈砦", "燕庄", "大石桥", "紫荆山", "碧沙岗", "绿城广场", "科学大道", "农业路", "花园路", "经三路", "纬五路",
+    "西三环", "北三环", "南四环", "东三环", "嵩山路", "桐柏路", "淮河路", "长江路", "陇海路", "商都路", "郑汴路",
+    "未来路", "航海路", "大学路", "互助路", "京广路",
+]
+FILLERS = [
+    "此事关系群众切身利益，社会关注度较高。", "相关部门已开展了一些工作，但效果还不明显。", "群众多次通过热线反映，希望尽快解决。",
+    "这一问题在全市具有一定代表性。", "建议市政府高度重视，统筹研究解决。", "希望有关部门认真研究，给予答复。",
+]
 CATEGORIES = ["城乡建设", "自然资源", "生态环境", "交通运输", "农业农村", "教育", "卫生健康", "文化旅游", "民政", "公共安全", "经济发展", "社会治理"]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
 GIVEN = "国建华明丽军伟芳敏静强磊洋艳勇杰娟涛超秀英霞平刚桂兰志红鹏辉玲海燕晓东文斌林峰立新宏波晨"
@@ -45,10 +58,12 @@ def name(rng):
     return rng.choice(SURNAMES) + given
 
 
-def body(rng, topic, region):
-    parts = [rng.choice(OPENINGS), region, topic, rng.choice(PROBLEMS), "。"]
+def body(rng, topic, place, related):
+    """About its own topic and place, once touching a related topic; ~1 KB."""
+    parts = [rng.choice(OPENINGS), place, topic, rng.choice(PROBLEMS), "。", rng.choice(FILLERS)]
+    parts += [place, "周边", related, "方面也", rng.choice(PROBLEMS), "。"]
     while sum(len(p) for p in parts) < 330:
-        parts += [rng.choice(MEASURES), "，", rng.choice(MEASURES)[2:], "。", region, rng.choice(TOPICS), rng.choice(PROBLEMS), "。"]
+        parts += ["针对", topic, "问题，", rng.choice(MEASURES), "，", rng.choice(MEASURES)[2:], "。", rng.choice(FILLERS)]
     return "".join(parts)
 
 
@@ -60,8 +75,8 @@ def rows(count, rng):
         source = "npc" if rng.random() < 0.7 else "cppcc"
         n = sequence[(source, year)] = sequence.get((source, year), 0) + 1
         topic = rng.choice(TOPICS)
-        region = rng.choice(REGIONS)
-        where = region if rng.random() < 0.4 else ""
+        place = rng.choice(PLACES) if rng.random() < 0.7 else rng.choice(REGIONS)
+        where = place if rng.random() < 0.5 else ""
         title = f"关于{rng.choice(VERBS)}{where}{topic}{rng.choice(SUFFIXES)}的{'建议' if source == 'npc' else '提案'}"
         co = rng.sample(deputies, rng.choice([0, 0, 1, 2, 3]))
         proposer = rng.choice(deputies)
@@ -71,7 +86,7 @@ def rows(count, rng):
             "external_no": f"{year % 100:02d}{n:05d}",
             "session_label": f"第{year - 2000}次会议",
             "title": title,
-            "body": body(rng, topic, region),
+            "body": body(rng, topic, place, rng.choice(TOPICS)),
             "category": rng.choice(CATEGORIES),
             "keywords": [topic],
             "proposer": proposer,

@@ -24,7 +24,12 @@ use crate::{audit, auth, directory, ops, suggestions};
 
 /// What every handler can reach.
 pub struct AppState {
+    /// This worker's connections. Each actix worker is a runtime of its own, and a
+    /// connection is served by the runtime that opened it: sharing one pool between workers
+    /// would send half the queries through another thread.
     pub pool: DbPool,
+    /// Every worker's pool (for metrics).
+    pub pools: Arc<Vec<DbPool>>,
     pub config: Arc<Config>,
     pub auth: web::Data<Authenticator>,
     pub cursors: CursorCodec,
@@ -33,17 +38,38 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// `secret` signs tokens and cursors.
+    /// One pool for everything (tests, commands); `secret` signs tokens and cursors.
     pub fn new(config: Config, pool: DbPool, secret: &[u8]) -> Self {
+        Self::with_pools(config, vec![pool], secret)
+    }
+
+    /// A pool per worker; this state uses the first.
+    pub fn with_pools(config: Config, pools: Vec<DbPool>, secret: &[u8]) -> Self {
         let keys = Keys::new(secret, &config.jwt_issuer, &config.jwt_audience, config.access_token_ttl);
+        let pool = pools[0].clone();
         let auth = Authenticator::new(keys, pool.clone(), config.session_cache_ttl);
         Self {
             pool,
+            pools: Arc::new(pools),
             auth: web::Data::new(auth),
             cursors: CursorCodec::new(secret),
             metrics: web::Data::new(Metrics::new()),
             spec: Arc::new(crate::openapi::spec()),
             config: Arc::new(config),
+        }
+    }
+
+    /// The state of worker `i`: its own pool, everything else shared.
+    pub fn for_worker(&self, i: usize) -> Self {
+        let pool = self.pools[i % self.pools.len()].clone();
+        Self {
+            auth: web::Data::new(self.auth.with_pool(pool.clone())),
+            pool,
+            pools: self.pools.clone(),
+            config: self.config.clone(),
+            cursors: self.cursors.clone(),
+            metrics: self.metrics.clone(),
+            spec: self.spec.clone(),
         }
     }
 

@@ -4,6 +4,8 @@
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use actix_web::{HttpServer, web};
@@ -49,6 +51,12 @@ impl Database {
 
     pub fn pool(&self, config: &Config) -> DbPool {
         db::pool(&self.url, config.db_pool_size, config.db_timeout)
+    }
+
+    /// One pool per HTTP worker, sharing JIANYI_DB_POOL_SIZE between them.
+    pub fn worker_pools(&self, config: &Config) -> Vec<DbPool> {
+        let each = (config.db_pool_size / config.workers).max(2);
+        (0..config.workers).map(|_| db::pool(&self.url, each, config.db_timeout)).collect()
     }
 
     /// Stops the local cluster, if we started one.
@@ -130,14 +138,18 @@ async fn serve_on(config: &Config, database: &Database) -> Result<(), String> {
              (set JIANYI_ADMIN_PASSWORD before the first start to choose it; change it with PUT /api/v1/me/password)\n"
         );
     }
-    let state = web::Data::new(AppState::new(config.clone(), pool.clone(), &secret));
+    let state = Arc::new(AppState::with_pools(config.clone(), database.worker_pools(config), &secret));
     let upkeep_task = actix_web::rt::spawn(upkeep(pool));
-    let server = HttpServer::new(move || build_app(state.clone()))
-        .workers(config.workers)
-        .shutdown_timeout(30)
-        .bind(config.bind)
-        .map_err(|e| format!("cannot listen on {} (JIANYI_BIND): {e}", config.bind))?
-        .run();
+    let next_worker = Arc::new(AtomicUsize::new(0));
+    let server = HttpServer::new(move || {
+        let worker = next_worker.fetch_add(1, Ordering::Relaxed);
+        build_app(web::Data::new(state.for_worker(worker)))
+    })
+    .workers(config.workers)
+    .shutdown_timeout(30)
+    .bind(config.bind)
+    .map_err(|e| format!("cannot listen on {} (JIANYI_BIND): {e}", config.bind))?
+    .run();
     log::info!("serving on http://{}/ — API docs at http://{}/docs", config.bind, config.bind);
     let result = server.await.map_err(|e| e.to_string());
     upkeep_task.abort();

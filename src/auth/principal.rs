@@ -21,15 +21,21 @@ use crate::error::AppError;
 
 /// What checks a bearer token: the keys, the database, and a short cache of sessions.
 pub struct Authenticator {
-    pub keys: Keys,
+    pub keys: Arc<Keys>,
     pool: DbPool,
+    /// Shared by every worker, so that forgetting counts everywhere at once.
     sessions: moka::sync::Cache<Uuid, bool>,
 }
 
 impl Authenticator {
     pub fn new(keys: Keys, pool: DbPool, cache_ttl: Duration) -> Self {
         let sessions = moka::sync::Cache::builder().max_capacity(100_000).time_to_live(cache_ttl).build();
-        Self { keys, pool, sessions }
+        Self { keys: Arc::new(keys), pool, sessions }
+    }
+
+    /// The same keys and session cache, checking sessions through another pool.
+    pub fn with_pool(&self, pool: DbPool) -> Self {
+        Self { keys: self.keys.clone(), pool, sessions: self.sessions.clone() }
     }
 
     /// Forgets every checked session, so a revocation or a disabled user counts at once.

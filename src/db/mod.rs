@@ -23,20 +23,6 @@ pub fn pool(url: &str, max_size: usize, timeout: Duration) -> DbPool {
     // `Verified` would cost a round trip per checkout; a broken connection is still
     // detected and dropped.
     config.recycling_method = RecyclingMethod::Fast;
-    // The service's queries are keyed or keyset-ordered, so one generic plan per prepared
-    // statement serves every call; otherwise the unknown `LIMIT $n` makes PostgreSQL
-    // re-plan each execution, which costs more than running it.
-    config.custom_setup = Box::new(|url| {
-        let url = url.to_string();
-        Box::pin(async move {
-            let mut conn = AsyncPgConnection::establish(&url).await?;
-            diesel::sql_query("SET plan_cache_mode = force_generic_plan")
-                .execute(&mut conn)
-                .await
-                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-            Ok(conn)
-        })
-    });
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
     Pool::builder(manager)
         .max_size(max_size)

@@ -46,12 +46,19 @@ impl Metrics {
         self.latency.with_label_values(&[method, route]).observe(elapsed.as_secs_f64());
     }
 
-    /// The text exposition, with the pool's state read now.
-    pub fn render(&self, pool: deadpool::Status) -> String {
-        self.pool.with_label_values(&["in_use"]).set((pool.size - pool.available) as i64);
-        self.pool.with_label_values(&["idle"]).set(pool.available as i64);
-        self.pool.with_label_values(&["waiting"]).set(pool.waiting as i64);
-        self.pool.with_label_values(&["max"]).set(pool.max_size as i64);
+    /// The text exposition, with the pools' state (summed over workers) read now.
+    pub fn render(&self, pools: impl IntoIterator<Item = deadpool::Status>) -> String {
+        let (mut in_use, mut idle, mut waiting, mut max) = (0, 0, 0, 0);
+        for p in pools {
+            in_use += p.size.saturating_sub(p.available) as i64;
+            idle += p.available as i64;
+            waiting += p.waiting as i64;
+            max += p.max_size as i64;
+        }
+        self.pool.with_label_values(&["in_use"]).set(in_use);
+        self.pool.with_label_values(&["idle"]).set(idle);
+        self.pool.with_label_values(&["waiting"]).set(waiting);
+        self.pool.with_label_values(&["max"]).set(max);
         let mut out = Vec::new();
         // Encoding into a Vec cannot fail for the text format.
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
