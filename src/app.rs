@@ -20,7 +20,7 @@ use crate::error::AppError;
 use crate::http::metrics::Metrics;
 use crate::http::pagination::CursorCodec;
 use crate::http::{json, request_context};
-use crate::{audit, auth, directory, ops, suggestions};
+use crate::{assignments, audit, auth, directory, ops, suggestions};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -86,6 +86,7 @@ pub fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(auth::routes::routes)
             .configure(directory::routes::routes)
             .configure(suggestions::routes::routes)
+            .configure(assignments::routes::routes)
             .configure(audit::routes::routes),
     );
     cfg.configure(ops::routes::routes);

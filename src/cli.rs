@@ -190,6 +190,7 @@ async fn run_admin(admin: Admin, config: &Config, database: &Database) -> Result
                 kind: UserKind::Person,
                 roles,
                 unit_id,
+                is_head: false,
                 password,
             }
         }
@@ -199,6 +200,7 @@ async fn run_admin(admin: Admin, config: &Config, database: &Database) -> Result
             kind: UserKind::Service,
             roles: vec![Role::Sync],
             unit_id: None,
+            is_head: false,
             password: None,
         },
     };

@@ -46,6 +46,10 @@ pub struct Config {
     pub login_ip_max_failures: i32,
     /// `JIANYI_LOGIN_WINDOW`
     pub login_window: Duration,
+    /// `JIANYI_DUE_SOON_DAYS`: working days before the due date from which an item is due soon.
+    pub due_soon_days: u32,
+    /// `JIANYI_JOB_INTERVAL`: how often the due-state job runs (and reminds).
+    pub job_interval: Duration,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -78,6 +82,8 @@ impl Default for Config {
             login_max_failures: 5,
             login_ip_max_failures: 50,
             login_window: Duration::from_secs(15 * 60),
+            due_soon_days: 10,
+            job_interval: Duration::from_secs(15 * 60),
         }
     }
 }
@@ -125,6 +131,8 @@ impl Config {
             login_max_failures: number(&var, "JIANYI_LOGIN_MAX_FAILURES", d.login_max_failures, 1)?,
             login_ip_max_failures: number(&var, "JIANYI_LOGIN_IP_MAX_FAILURES", d.login_ip_max_failures, 1)?,
             login_window: duration(&var, "JIANYI_LOGIN_WINDOW", d.login_window)?,
+            due_soon_days: number(&var, "JIANYI_DUE_SOON_DAYS", d.due_soon_days, 0)?,
+            job_interval: duration(&var, "JIANYI_JOB_INTERVAL", d.job_interval)?,
         };
         if let Some(url) = &config.database_url
             && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))

@@ -326,6 +326,7 @@ async fn load_directory(conn: &mut AsyncPgConnection, loaded: &mut Loaded) -> Re
             kind: UserKind::Person,
             roles: vec![*role],
             unit_id: unit_name.and_then(|n| units.get(n).copied()),
+            is_head: *username == "juzhang",
             password: Some(DEMO_PASSWORD.into()),
         })
         .collect();
@@ -335,6 +336,7 @@ async fn load_directory(conn: &mut AsyncPgConnection, loaded: &mut Loaded) -> Re
         kind: UserKind::Service,
         roles: vec![Role::Sync],
         unit_id: None,
+        is_head: false,
         password: None,
     });
     let mut user_ids: HashMap<String, Uuid> = HashMap::new();

@@ -3,8 +3,10 @@
 //! http, db and calendar sit below every domain; supervision and sync read everything.
 
 pub mod app;
+pub mod assignments;
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod cli;
 pub mod config;
 pub mod db;

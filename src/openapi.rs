@@ -54,6 +54,8 @@ creating requests accept `Idempotency-Key`; lists page with `limit` and `cursor`
         (name = "directory", description = "Units and users"),
         (name = "deputies", description = "Deputies (代表) and members (委员); contact details are personal data"),
         (name = "suggestions", description = "Suggestions and proposals: intake, search, sync, import"),
+        (name = "assignments", description = "Assignment (交办) to units: due dates, sign-in, disputes, extensions, reminders"),
+        (name = "calendar", description = "The working-day calendar and the deadline rules"),
         (name = "audit", description = "The audit log"),
         (name = "operations", description = "Health, readiness, metrics"),
     ),

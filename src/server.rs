@@ -114,6 +114,26 @@ async fn upkeep(pool: DbPool) {
     }
 }
 
+/// The due-state job, every `interval`: open assignments that became due soon or overdue
+/// get a reminder (once per change; instances share the work).
+async fn due_state_job(pool: DbPool, warn_days: u32, interval: Duration) {
+    let mut tick = tokio::time::interval(interval);
+    loop {
+        tick.tick().await;
+        let Ok(mut conn) = db::conn(&pool).await else { continue };
+        let result = async {
+            let clock = crate::assignments::service::Clock::load(&mut conn, warn_days).await?;
+            crate::assignments::service::run_due_states(&mut conn, &clock).await
+        }
+        .await;
+        match result {
+            Ok(0) => {}
+            Ok(n) => log::info!("due-state job: {n} reminders"),
+            Err(e) => log::warn!("due-state job failed: {e:?}"),
+        }
+    }
+}
+
 /// `jianyi serve`: runs until SIGINT or SIGTERM, then drains requests and stops the
 /// local cluster.
 pub async fn serve(config: Config) -> Result<(), String> {
@@ -139,7 +159,8 @@ async fn serve_on(config: &Config, database: &Database) -> Result<(), String> {
         );
     }
     let state = Arc::new(AppState::with_pools(config.clone(), database.worker_pools(config), &secret));
-    let upkeep_task = actix_web::rt::spawn(upkeep(pool));
+    let upkeep_task = actix_web::rt::spawn(upkeep(pool.clone()));
+    let job_task = actix_web::rt::spawn(due_state_job(pool, config.due_soon_days, config.job_interval));
     let next_worker = Arc::new(AtomicUsize::new(0));
     let server = HttpServer::new(move || {
         let worker = next_worker.fetch_add(1, Ordering::Relaxed);
@@ -153,6 +174,7 @@ async fn serve_on(config: &Config, database: &Database) -> Result<(), String> {
     log::info!("serving on http://{}/ — API docs at http://{}/docs", config.bind, config.bind);
     let result = server.await.map_err(|e| e.to_string());
     upkeep_task.abort();
+    job_task.abort();
     log::info!("stopped serving");
     result
 }

@@ -74,6 +74,8 @@ pub enum Operation {
     SuggestionRead,
     /// Assign, reassign, decide disputes and extensions.
     Assign,
+    /// Read assignments, their deadlines, disputes, extensions and reminders.
+    AssignmentRead,
     /// Sign in an assignment, dispute it, ask for an extension.
     AssignmentRespond,
     Remind,
@@ -98,7 +100,7 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 24] = [
+    pub const ALL: [Operation; 25] = [
         Operation::DirectoryRead,
         Operation::DirectoryWrite,
         Operation::DeputyRead,
@@ -107,6 +109,7 @@ impl Operation {
         Operation::SuggestionUpsert,
         Operation::SuggestionRead,
         Operation::Assign,
+        Operation::AssignmentRead,
         Operation::AssignmentRespond,
         Operation::Remind,
         Operation::ContactWrite,
@@ -170,6 +173,18 @@ pub const POLICY: &[(Operation, &[(Role, Reach)])] = &[
         ],
     ),
     (O::Assign, &[(R::Office, All)]),
+    (
+        O::AssignmentRead,
+        &[
+            (R::Admin, All),
+            (R::Office, All),
+            (R::Leader, Responsible),
+            (R::SectionHead, OwnUnit),
+            (R::Handler, OwnUnit),
+            (R::CoHandler, OwnCo),
+            (R::Sync, All),
+        ],
+    ),
     (O::AssignmentRespond, &[(R::SectionHead, OwnUnit), (R::Handler, OwnUnit), (R::CoHandler, OwnCo)]),
     (O::Remind, &[(R::Office, All), (R::Leader, Responsible)]),
     (O::ContactWrite, &[(R::Office, All), (R::SectionHead, OwnUnit), (R::Handler, OwnUnit)]),
@@ -257,6 +272,7 @@ mod tests {
         (O::SuggestionUpsert, ["-", "-", "-", "-", "-", "-", "-", "all"]),
         (O::SuggestionRead, ["all", "all", "all", "unit", "unit", "co", "own", "all"]),
         (O::Assign, ["-", "all", "-", "-", "-", "-", "-", "-"]),
+        (O::AssignmentRead, ["all", "all", "resp", "unit", "unit", "co", "-", "all"]),
         (O::AssignmentRespond, ["-", "-", "-", "unit", "unit", "co", "-", "-"]),
         (O::Remind, ["-", "all", "resp", "-", "-", "-", "-", "-"]),
         (O::ContactWrite, ["-", "all", "-", "unit", "unit", "-", "-", "-"]),

@@ -86,6 +86,7 @@ impl Authenticator {
             username: claims.preferred_username.into(),
             roles: claims.roles,
             unit_id: claims.unit,
+            head: claims.head,
             session_id: claims.sid,
         })
     }
@@ -98,6 +99,8 @@ pub struct Principal {
     pub username: Arc<str>,
     pub roles: Vec<Role>,
     pub unit_id: Option<Uuid>,
+    /// Heads the unit (a leader heading the bureau is responsible for everything).
+    pub head: bool,
     pub session_id: Uuid,
 }
 

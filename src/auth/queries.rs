@@ -20,6 +20,7 @@ pub struct Account {
     pub unit_id: Option<Uuid>,
     pub secret_hash: Option<String>,
     pub active: bool,
+    pub is_head: bool,
 }
 
 impl Account {
@@ -29,14 +30,31 @@ impl Account {
             username: self.username.clone(),
             roles: self.roles.iter().filter_map(|r| Role::parse(r)).collect(),
             unit_id: self.unit_id,
+            head: self.is_head,
         }
     }
 }
 
-type AccountColumns =
-    (users::id, users::username, users::kind, users::roles, users::unit_id, users::secret_hash, users::active);
-const ACCOUNT: AccountColumns =
-    (users::id, users::username, users::kind, users::roles, users::unit_id, users::secret_hash, users::active);
+type AccountColumns = (
+    users::id,
+    users::username,
+    users::kind,
+    users::roles,
+    users::unit_id,
+    users::secret_hash,
+    users::active,
+    users::is_head,
+);
+const ACCOUNT: AccountColumns = (
+    users::id,
+    users::username,
+    users::kind,
+    users::roles,
+    users::unit_id,
+    users::secret_hash,
+    users::active,
+    users::is_head,
+);
 
 /// The account with this username (case-insensitive) and kind (`person` or `service`).
 pub async fn account_by_name(conn: &mut AsyncPgConnection, username: &str, kind: &str) -> QueryResult<Option<Account>> {

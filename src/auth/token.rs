@@ -29,6 +29,9 @@ pub struct Claims {
     pub roles: Vec<Role>,
     /// The caller's unit, the scope of unit-bound roles.
     pub unit: Option<Uuid>,
+    /// The head of the unit (a leader who heads the bureau is responsible for all).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub head: bool,
     pub preferred_username: String,
 }
 
@@ -39,6 +42,7 @@ pub struct Subject {
     pub username: String,
     pub roles: Vec<Role>,
     pub unit_id: Option<Uuid>,
+    pub head: bool,
 }
 
 /// The signing key and the rules a token must pass.
@@ -86,6 +90,7 @@ impl Keys {
             sid: session_id,
             roles: subject.roles.clone(),
             unit: subject.unit_id,
+            head: subject.head,
             preferred_username: subject.username.clone(),
         };
         (self.sign(&claims), ttl)
@@ -136,7 +141,13 @@ mod tests {
     }
 
     fn subject() -> Subject {
-        Subject { user_id: Uuid::now_v7(), username: "bangongshi".into(), roles: vec![Role::Office], unit_id: None }
+        Subject {
+            user_id: Uuid::now_v7(),
+            username: "bangongshi".into(),
+            roles: vec![Role::Office],
+            unit_id: None,
+            head: false,
+        }
     }
 
     fn claims(k: &Keys) -> Claims {

@@ -40,6 +40,7 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        is_head -> Bool,
     }
 }
 
@@ -144,6 +145,7 @@ diesel::table! {
         title_search -> Tsvector,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        supervisor_id -> Nullable<Uuid>,
     }
 }
 
@@ -160,11 +162,118 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    holidays (day) {
+        day -> Date,
+        kind -> Text,
+        name -> Text,
+        schedule_year -> Int4,
+        version -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    deadline_rules (id) {
+        id -> Uuid,
+        kind -> Text,
+        source -> Nullable<Text>,
+        role -> Nullable<Text>,
+        start_point -> Text,
+        start_date -> Nullable<Date>,
+        amount -> Int4,
+        period -> Text,
+        extension_cap -> Nullable<Int4>,
+        extension_cap_period -> Nullable<Text>,
+        version -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    assignments (id) {
+        id -> Uuid,
+        suggestion_id -> Uuid,
+        unit_id -> Uuid,
+        role -> Text,
+        round -> Int4,
+        section_id -> Nullable<Uuid>,
+        leader_id -> Nullable<Uuid>,
+        liaison_id -> Nullable<Uuid>,
+        state -> Text,
+        assigned_on -> Date,
+        rule_id -> Uuid,
+        rule_due_on -> Date,
+        extended_to -> Nullable<Date>,
+        due_on -> Date,
+        dispute_until -> Nullable<Date>,
+        due_state -> Text,
+        signed_in_at -> Nullable<Timestamptz>,
+        signed_in_by -> Nullable<Uuid>,
+        reassigned_to -> Nullable<Uuid>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    disputes (id) {
+        id -> Uuid,
+        assignment_id -> Uuid,
+        reason -> Text,
+        suggested_unit_id -> Nullable<Uuid>,
+        requested_by -> Uuid,
+        requested_at -> Timestamptz,
+        status -> Text,
+        decided_by -> Nullable<Uuid>,
+        decided_at -> Nullable<Timestamptz>,
+        decision_note -> Nullable<Text>,
+        state_before -> Text,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    extensions (id) {
+        id -> Uuid,
+        assignment_id -> Uuid,
+        reason -> Text,
+        requested_until -> Date,
+        requested_by -> Uuid,
+        requested_at -> Timestamptz,
+        status -> Text,
+        approved_until -> Nullable<Date>,
+        explanation -> Nullable<Text>,
+        explained_on -> Nullable<Date>,
+        decided_by -> Nullable<Uuid>,
+        decided_at -> Nullable<Timestamptz>,
+        decision_note -> Nullable<Text>,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    reminders (id) {
+        id -> Uuid,
+        assignment_id -> Uuid,
+        kind -> Text,
+        message -> Nullable<Text>,
+        due_on -> Date,
+        sent_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(users -> units (unit_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(deputies -> users (user_id));
 diesel::joinable!(suggestions -> deputies (proposer_id));
+diesel::joinable!(assignments -> suggestions (suggestion_id));
+diesel::joinable!(disputes -> assignments (assignment_id));
+diesel::joinable!(extensions -> assignments (assignment_id));
+diesel::joinable!(reminders -> assignments (assignment_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     units,
@@ -177,4 +286,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     deputies,
     suggestions,
     events,
+    holidays,
+    deadline_rules,
+    assignments,
+    disputes,
+    extensions,
+    reminders,
 );

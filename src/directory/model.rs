@@ -141,6 +141,7 @@ pub struct UserRow {
     pub kind: String,
     pub roles: Vec<String>,
     pub unit_id: Option<Uuid>,
+    pub is_head: bool,
     pub active: bool,
     pub version: i32,
     pub created_at: DateTime<Utc>,
@@ -158,6 +159,8 @@ pub struct User {
     pub kind: UserKind,
     pub roles: Vec<Role>,
     pub unit_id: Option<Uuid>,
+    /// Heads the unit: a leader heading the bureau is responsible for every assignment.
+    pub is_head: bool,
     pub active: bool,
     pub version: i32,
     pub created_at: DateTime<Utc>,
@@ -173,6 +176,7 @@ impl From<UserRow> for User {
             kind: if r.kind == "service" { UserKind::Service } else { UserKind::Person },
             roles: r.roles.iter().filter_map(|r| Role::parse(r)).collect(),
             unit_id: r.unit_id,
+            is_head: r.is_head,
             active: r.active,
             version: r.version,
             created_at: r.created_at,
@@ -194,6 +198,9 @@ pub struct NewUser {
     pub kind: UserKind,
     pub roles: Vec<Role>,
     pub unit_id: Option<Uuid>,
+    /// Heads the unit.
+    #[serde(default)]
+    pub is_head: bool,
     /// At least 10 characters. Never serialized (so never stored with an idempotency key).
     #[serde(skip_serializing)]
     pub password: Option<String>,
@@ -227,6 +234,7 @@ pub struct UserPatch {
     #[serde(default, deserialize_with = "crate::http::json::double_option")]
     #[schema(value_type = Option<Uuid>, nullable)]
     pub unit_id: Option<Option<Uuid>>,
+    pub is_head: Option<bool>,
     pub active: Option<bool>,
     /// A new password (a person) — at least 10 characters.
     pub password: Option<String>,

@@ -105,6 +105,7 @@ pub struct UserInsert<'a> {
     pub kind: &'a str,
     pub roles: Vec<String>,
     pub unit_id: Option<Uuid>,
+    pub is_head: bool,
     pub secret_hash: String,
 }
 
@@ -117,6 +118,7 @@ pub async fn insert_user(conn: &mut AsyncPgConnection, u: UserInsert<'_>) -> Que
             users::kind.eq(u.kind),
             users::roles.eq(u.roles),
             users::unit_id.eq(u.unit_id),
+            users::is_head.eq(u.is_head),
             users::secret_hash.eq(u.secret_hash),
         ))
         .returning(UserRow::as_returning())
@@ -129,6 +131,7 @@ pub struct UserUpdate {
     pub display_name: String,
     pub roles: Vec<String>,
     pub unit_id: Option<Uuid>,
+    pub is_head: bool,
     pub active: bool,
     pub secret_hash: Option<String>,
 }
@@ -139,6 +142,7 @@ pub async fn update_user(conn: &mut AsyncPgConnection, id: Uuid, u: UserUpdate) 
             users::display_name.eq(u.display_name),
             users::roles.eq(u.roles),
             users::unit_id.eq(u.unit_id),
+            users::is_head.eq(u.is_head),
             users::active.eq(u.active),
             users::version.eq(users::version + 1),
             users::updated_at.eq(Utc::now()),

@@ -93,6 +93,7 @@ pub struct PreparedUser {
     kind: UserKind,
     roles: Vec<Role>,
     unit_id: Option<Uuid>,
+    is_head: bool,
     secret_hash: String,
     /// The generated password or client secret, to show once.
     generated: Option<String>,
@@ -142,6 +143,7 @@ pub async fn prepare_user(conn: &mut AsyncPgConnection, new: &NewUser) -> Result
         kind: new.kind,
         roles: new.roles.clone(),
         unit_id: new.unit_id,
+        is_head: new.is_head,
         secret_hash: hash_secret(secret).await?,
         generated,
     })
@@ -161,6 +163,7 @@ pub async fn create_user(
             kind: p.kind.as_str(),
             roles: p.roles.iter().map(|r| r.as_str().to_string()).collect(),
             unit_id: p.unit_id,
+            is_head: p.is_head,
             secret_hash: p.secret_hash,
         },
     )
@@ -243,6 +246,7 @@ pub async fn update_user(
             display_name,
             roles: roles.iter().map(|r| r.as_str().to_string()).collect(),
             unit_id,
+            is_head: patch.is_head.unwrap_or(before.is_head),
             active,
             secret_hash: new_hash.clone(),
         };
@@ -250,6 +254,7 @@ pub async fn update_user(
         let security_changed = after.roles != before.roles
             || after.unit_id != before.unit_id
             || after.active != before.active
+            || after.is_head != before.is_head
             || new_hash.is_some();
         let sessions_ended =
             security_changed && sessions::revoke_user_sessions(conn, id, None, "user_changed").await? > 0;
@@ -328,6 +333,7 @@ pub async fn bootstrap_admin(
         kind: UserKind::Person,
         roles: vec![Role::Admin],
         unit_id: None,
+        is_head: false,
         password,
     };
     let prepared = prepare_user(conn, &new).await?;

@@ -107,6 +107,8 @@ pub struct Suggestion {
     /// 并案: handled together with this suggestion (each still gets its own reply).
     pub merged_into: Option<Uuid>,
     pub status: SuggestionStatus,
+    /// The leader who supervises a key suggestion.
+    pub supervisor_id: Option<Uuid>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -32,6 +32,7 @@ pub struct SuggestionRow {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub supervisor_id: Option<Uuid>,
     pub body: Option<String>,
     pub proposer: Option<serde_json::Value>,
     pub co_signers: serde_json::Value,
@@ -134,6 +135,7 @@ macro_rules! row_columns {
             suggestions::version,
             suggestions::created_at,
             suggestions::updated_at,
+            suggestions::supervisor_id,
             $body,
             ProposerJson,
             CoSignersJson,
@@ -141,13 +143,22 @@ macro_rules! row_columns {
     };
 }
 
-/// Which suggestions a caller may read.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ReadScope {
-    All,
+/// Which suggestions a caller may read: any that one of the present reaches allows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReadScope {
+    pub all: bool,
     /// A deputy: those they proposed or co-signed.
-    Deputy(Uuid),
-    Nothing,
+    pub deputy: Option<Uuid>,
+    /// A unit or section: those assigned to it (not reassigned away).
+    pub unit: Option<Uuid>,
+    /// A co-handling unit: those it co-handles.
+    pub co_unit: Option<Uuid>,
+}
+
+impl ReadScope {
+    pub fn all() -> Self {
+        ReadScope { all: true, ..Default::default() }
+    }
 }
 
 type Condition = Box<dyn BoxableExpression<suggestions::table, Pg, SqlType = Bool>>;
@@ -159,11 +170,30 @@ fn by_deputy(d: Uuid) -> Condition {
 
 /// The condition of a scope; none for one that reaches everything.
 fn scope_condition(scope: &ReadScope) -> Option<Condition> {
-    match scope {
-        ReadScope::All => None,
-        ReadScope::Deputy(d) => Some(by_deputy(*d)),
-        ReadScope::Nothing => Some(Box::new(false.into_sql::<Bool>())),
+    use crate::db::schema::assignments;
+    if scope.all {
+        return None;
     }
+    let mut parts: Vec<Condition> = Vec::new();
+    if let Some(d) = scope.deputy {
+        parts.push(by_deputy(d));
+    }
+    if let Some(u) = scope.unit {
+        let assigned = assignments::table
+            .filter(assignments::state.ne("reassigned"))
+            .filter(assignments::unit_id.eq(u).or(assignments::section_id.eq(u).assume_not_null()))
+            .select(assignments::suggestion_id);
+        parts.push(Box::new(suggestions::id.eq_any(assigned)));
+    }
+    if let Some(u) = scope.co_unit {
+        let co = assignments::table
+            .filter(assignments::state.ne("reassigned"))
+            .filter(assignments::unit_id.eq(u))
+            .filter(assignments::role.eq("co"))
+            .select(assignments::suggestion_id);
+        parts.push(Box::new(suggestions::id.eq_any(co)));
+    }
+    Some(parts.into_iter().reduce(|a, b| Box::new(a.or(b))).unwrap_or_else(|| Box::new(false.into_sql::<Bool>())))
 }
 
 /// One suggestion with its body, if the scope reaches it.
@@ -555,4 +585,93 @@ pub async fn earlier_matching(
         .limit(limit)
         .load(conn)
         .await
+}
+
+/// Source, year, received date and status, locking the suggestion (assigning it).
+pub async fn key_facts_for_update(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> QueryResult<Option<(String, i32, Option<chrono::NaiveDate>, String)>> {
+    suggestions::table
+        .find(id)
+        .select((suggestions::source, suggestions::year, suggestions::received_on, suggestions::status))
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Sets the derived status; the previous one when it changed.
+pub async fn set_status(conn: &mut AsyncPgConnection, id: Uuid, status: &str) -> QueryResult<Option<String>> {
+    let before: String = suggestions::table.find(id).select(suggestions::status).first(conn).await?;
+    if before == status {
+        return Ok(None);
+    }
+    diesel::update(suggestions::table.find(id))
+        .set((suggestions::status.eq(status), suggestions::updated_at.eq(Utc::now())))
+        .execute(conn)
+        .await?;
+    Ok(Some(before))
+}
+
+/// Sets the supervising leader; returns the previous one.
+pub async fn set_supervisor(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    supervisor: Option<Uuid>,
+) -> QueryResult<Option<Uuid>> {
+    let before: Option<Uuid> = suggestions::table.find(id).select(suggestions::supervisor_id).first(conn).await?;
+    if before != supervisor {
+        diesel::update(suggestions::table.find(id))
+            .set(suggestions::supervisor_id.eq(supervisor))
+            .execute(conn)
+            .await?;
+    }
+    Ok(before)
+}
+
+/// The source of each of these suggestions.
+pub async fn sources_of(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> QueryResult<std::collections::HashMap<Uuid, crate::suggestions::model::Source>> {
+    let rows: Vec<(Uuid, String)> = suggestions::table
+        .filter(suggestions::id.eq_any(ids))
+        .select((suggestions::id, suggestions::source))
+        .load(conn)
+        .await?;
+    Ok(rows.into_iter().filter_map(|(id, s)| crate::suggestions::model::Source::parse(&s).map(|s| (id, s))).collect())
+}
+
+/// The ids of the suggestions with these keys `(source, year, external_no)`.
+pub async fn ids_by_keys(
+    conn: &mut AsyncPgConnection,
+    keys: &[(String, i32, String)],
+) -> QueryResult<std::collections::HashMap<(String, i32, String), Uuid>> {
+    use diesel::sql_types::{Array, Int4};
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = Text)]
+        source: String,
+        #[diesel(sql_type = Int4)]
+        year: i32,
+        #[diesel(sql_type = Text)]
+        external_no: String,
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: Uuid,
+    }
+    if keys.is_empty() {
+        return Ok(Default::default());
+    }
+    let found: Vec<Found> = diesel::sql_query(
+        "SELECT s.source, s.year, s.external_no, s.id \
+         FROM suggestions s JOIN unnest($1::text[], $2::int4[], $3::text[]) AS k(source, year, external_no) \
+         ON s.source = k.source AND s.year = k.year AND s.external_no = k.external_no",
+    )
+    .bind::<Array<Text>, _>(keys.iter().map(|k| k.0.as_str()).collect::<Vec<_>>())
+    .bind::<Array<Int4>, _>(keys.iter().map(|k| k.1).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(keys.iter().map(|k| k.2.as_str()).collect::<Vec<_>>())
+    .load(conn)
+    .await?;
+    Ok(found.into_iter().map(|f| ((f.source, f.year, f.external_no), f.id)).collect())
 }

@@ -27,13 +27,12 @@ pub const BATCH: usize = 1000;
 pub async fn reader(conn: &mut AsyncPgConnection, principal: &Principal) -> Result<(ReadScope, Viewer), AppError> {
     let scope = principal.require(Operation::SuggestionRead)?;
     let viewer = directory::viewer(conn, principal).await?;
-    let read = if scope.all {
-        ReadScope::All
-    } else if let (true, Some(id)) = (scope.own, viewer.deputy_id) {
-        ReadScope::Deputy(id)
-    } else {
-        // Units reach suggestions through their assignments (交办), which come next.
-        ReadScope::Nothing
+    // Units reach suggestions through their assignments (交办).
+    let read = ReadScope {
+        all: scope.all,
+        deputy: viewer.deputy_id.filter(|_| scope.own),
+        unit: principal.unit_id.filter(|_| scope.own_unit),
+        co_unit: principal.unit_id.filter(|_| scope.own_co),
     };
     Ok((read, viewer))
 }
@@ -64,6 +63,7 @@ pub fn to_suggestion(viewer: &Viewer, row: SuggestionRow, score: Option<f32>) ->
         received_on: row.received_on,
         merged_into: row.merged_into,
         status: SuggestionStatus::parse(&row.status).unwrap_or(SuggestionStatus::Registered),
+        supervisor_id: row.supervisor_id,
         version: row.version,
         created_at: row.created_at,
         updated_at: row.updated_at,
@@ -548,4 +548,62 @@ pub async fn similar(
             suggestion: to_suggestion(&viewer, row, None),
         })
         .collect())
+}
+
+/// What later steps need to know of a suggestion.
+#[derive(Debug, Clone)]
+pub struct KeyFacts {
+    pub source: Source,
+    pub year: i32,
+    pub received_on: Option<chrono::NaiveDate>,
+    pub status: SuggestionStatus,
+}
+
+pub async fn key_facts(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<KeyFacts>, AppError> {
+    Ok(queries::key_facts_for_update(conn, id).await?.map(|(source, year, received_on, status)| KeyFacts {
+        source: Source::parse(&source).unwrap_or(Source::Npc),
+        year,
+        received_on,
+        status: SuggestionStatus::parse(&status).unwrap_or(SuggestionStatus::Registered),
+    }))
+}
+
+/// Writes the status the assignments give the suggestion (an event and an audit row when
+/// it changes).
+pub async fn set_status(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    id: Uuid,
+    status: SuggestionStatus,
+) -> Result<(), AppError> {
+    let Some(before) = queries::set_status(conn, id, status.as_str()).await? else { return Ok(()) };
+    let (b, a) = (json!({"status": before}), json!({"status": status}));
+    audit::record(conn, actor, "suggestion.status", "suggestion", &id.to_string(), Some(b), Some(a)).await?;
+    audit::emit(
+        conn,
+        &[Event {
+            kind: "suggestion.status_changed",
+            entity_type: "suggestion",
+            entity_id: id,
+            version: None,
+            payload: json!({"id": id, "status": status, "previous_status": before}),
+        }],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Names the leader who supervises a key suggestion.
+pub async fn set_supervisor(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    id: Uuid,
+    supervisor: Option<Uuid>,
+) -> Result<(), AppError> {
+    let before = queries::set_supervisor(conn, id, supervisor).await?;
+    if before != supervisor {
+        let (b, a) = (json!({"supervisor_id": before}), json!({"supervisor_id": supervisor}));
+        audit::record(conn, actor, "suggestion.supervisor", "suggestion", &id.to_string(), Some(b), Some(a)).await?;
+    }
+    Ok(())
 }

@@ -228,6 +228,7 @@ async fn the_database_down_is_a_503_with_retry_after() {
         username: "office".into(),
         roles: vec![Role::Office],
         unit_id: None,
+        head: false,
     };
     let (token, _) = state.auth.keys.issue(&subject, uuid::Uuid::now_v7());
     let req = actix_web::test::TestRequest::get()

@@ -298,5 +298,5 @@ async fn user_lists_filter_and_page() {
             None => break,
         }
     }
-    assert_eq!(names, vec!["co_handler", "handler", "other_handler"]);
+    assert_eq!(names, vec!["co_handler", "handler", "other_co_handler", "other_handler"]);
 }

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod assignments;
 mod audit;
 mod auth;
 mod conventions;

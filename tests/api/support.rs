@@ -123,6 +123,12 @@ pub struct TestApp {
     users: HashMap<Role, TestUser>,
     /// A handler of 耕地保护科 (another unit than `Role::Handler`'s 建设工程管理科).
     pub other_handler: TestUser,
+    /// A section head of 耕地保护科.
+    pub other_section_head: TestUser,
+    /// The head of the bureau: a leader responsible for everything.
+    pub head: TestUser,
+    /// A co-handler of 市林业局.
+    pub other_co_handler: TestUser,
     svc: Svc,
 }
 
@@ -158,8 +164,15 @@ impl TestApp {
         users.extend(app_users);
         let other_handler =
             create_user(&state, &mut conn, "other_handler", "person", &[Role::Handler], Some(units.farmland)).await;
+        let other_section_head =
+            create_user(&state, &mut conn, "other_section_head", "person", &[Role::SectionHead], Some(units.farmland))
+                .await;
+        let head = create_user(&state, &mut conn, "head", "person", &[Role::Leader], Some(units.bureau)).await;
+        let other_co_handler =
+            create_user(&state, &mut conn, "other_co_handler", "person", &[Role::CoHandler], Some(units.forestry))
+                .await;
         drop(conn);
-        TestApp { state, units, users, other_handler, svc }
+        TestApp { state, units, users, other_handler, other_section_head, head, other_co_handler, svc }
     }
 
     pub async fn service(state: web::Data<AppState>) -> Svc {
@@ -273,6 +286,7 @@ pub async fn create_user(
             kind,
             roles: roles.iter().map(|r| r.as_str().to_string()).collect(),
             unit_id,
+            is_head: username == "head",
             secret_hash: PASSWORD_HASH.clone(),
         },
     )
@@ -280,7 +294,13 @@ pub async fn create_user(
     .expect("a fixture user");
     let expires = chrono::Utc::now() + chrono::Duration::hours(1);
     let session_id = sessions::create_session(conn, row.id, "password", expires).await.expect("a session");
-    let subject = Subject { user_id: row.id, username: username.to_string(), roles: roles.to_vec(), unit_id };
+    let subject = Subject {
+        user_id: row.id,
+        username: username.to_string(),
+        roles: roles.to_vec(),
+        unit_id,
+        head: username == "head",
+    };
     let (token, _) = state.auth.keys.issue(&subject, session_id);
     TestUser { id: row.id, token }
 }

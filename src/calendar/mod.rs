@@ -1,0 +1,297 @@
+//! The working-day calendar and deadline arithmetic, as pure functions: public holidays
+//! and 调休 working weekends, calendar months that end at month ends, working days that
+//! skip holiday weeks, and deadlines that explain themselves.
+
+pub mod queries;
+pub mod rules;
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// What a listed date is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DayKind {
+    /// A day off (a weekday or weekend day inside a holiday span).
+    Holiday,
+    /// A weekend day that is a working day (调休上班).
+    Workday,
+}
+
+impl DayKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DayKind::Holiday => "holiday",
+            DayKind::Workday => "workday",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DayKind> {
+        match s {
+            "holiday" => Some(DayKind::Holiday),
+            "workday" => Some(DayKind::Workday),
+            _ => None,
+        }
+    }
+}
+
+/// A listed date and its name (春节, 劳动节调休上班).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecialDay {
+    pub kind: DayKind,
+    pub name: String,
+}
+
+/// The calendar: weekdays work, weekends rest, except the listed days.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Calendar {
+    days: BTreeMap<NaiveDate, SpecialDay>,
+}
+
+impl Calendar {
+    pub fn new(days: impl IntoIterator<Item = (NaiveDate, SpecialDay)>) -> Self {
+        Calendar { days: days.into_iter().collect() }
+    }
+
+    pub fn special(&self, day: NaiveDate) -> Option<&SpecialDay> {
+        self.days.get(&day)
+    }
+
+    pub fn is_working_day(&self, day: NaiveDate) -> bool {
+        match self.days.get(&day).map(|d| d.kind) {
+            Some(DayKind::Holiday) => false,
+            Some(DayKind::Workday) => true,
+            None => !matches!(day.weekday(), Weekday::Sat | Weekday::Sun),
+        }
+    }
+
+    /// The first working day on or after `day`.
+    pub fn next_working_day(&self, mut day: NaiveDate) -> NaiveDate {
+        while !self.is_working_day(day) {
+            day += Duration::days(1);
+        }
+        day
+    }
+
+    /// The `n`th working day after `start` (the start day itself does not count).
+    pub fn add_working_days(&self, start: NaiveDate, n: u32) -> NaiveDate {
+        let mut day = start;
+        let mut left = n;
+        while left > 0 {
+            day += Duration::days(1);
+            if self.is_working_day(day) {
+                left -= 1;
+            }
+        }
+        day
+    }
+
+    /// Working days after `from` up to and including `to` (0 when `to` is not later).
+    pub fn working_days_between(&self, from: NaiveDate, to: NaiveDate) -> i64 {
+        let mut count = 0;
+        let mut day = from;
+        while day < to {
+            day += Duration::days(1);
+            if self.is_working_day(day) {
+                count += 1;
+            }
+        }
+        count
+    }
+
+    /// The listed days, and the weekends, from `from` (exclusive) to `to` (inclusive): what a
+    /// deadline's explanation shows.
+    pub fn days_noted(&self, from: NaiveDate, to: NaiveDate) -> Vec<NotedDay> {
+        let mut out = Vec::new();
+        let mut day = from;
+        while day < to {
+            day += Duration::days(1);
+            let weekend = matches!(day.weekday(), Weekday::Sat | Weekday::Sun);
+            match self.days.get(&day) {
+                Some(s) => out.push(NotedDay { date: day, kind: NotedKind::from(s.kind), name: Some(s.name.clone()) }),
+                None if weekend => out.push(NotedDay { date: day, kind: NotedKind::Weekend, name: None }),
+                None => {}
+            }
+        }
+        out
+    }
+}
+
+/// A day a deadline's count treated specially.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct NotedDay {
+    pub date: NaiveDate,
+    pub kind: NotedKind,
+    /// The holiday's name (春节, 国庆节调休上班).
+    pub name: Option<String>,
+}
+
+/// Why a day was noted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NotedKind {
+    /// A public holiday: not counted.
+    Holiday,
+    /// A weekend day worked instead (调休): counted.
+    Workday,
+    /// An ordinary weekend day: not counted.
+    Weekend,
+}
+
+impl From<DayKind> for NotedKind {
+    fn from(k: DayKind) -> Self {
+        match k {
+            DayKind::Holiday => NotedKind::Holiday,
+            DayKind::Workday => NotedKind::Workday,
+        }
+    }
+}
+
+/// `day` plus `months` calendar months; a day the target month lacks becomes its last day
+/// (31 January + 1 month = 28 or 29 February).
+pub fn add_months(day: NaiveDate, months: u32) -> NaiveDate {
+    let total = day.year() * 12 + day.month0() as i32 + months as i32;
+    let (year, month0) = (total.div_euclid(12), total.rem_euclid(12) as u32);
+    let last = last_day_of_month(year, month0 + 1);
+    NaiveDate::from_ymd_opt(year, month0 + 1, day.day().min(last)).unwrap_or(day)
+}
+
+fn last_day_of_month(year: i32, month: u32) -> u32 {
+    let (next_year, next_month) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
+    NaiveDate::from_ymd_opt(next_year, next_month, 1).map_or(28, |d| d.pred_opt().map_or(28, |p| p.day()))
+}
+
+/// Today in Asia/Shanghai (UTC+8 all year: deadlines are dates there).
+pub fn today() -> NaiveDate {
+    (chrono::Utc::now() + Duration::hours(8)).date_naive()
+}
+
+/// Where an item stands against its deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DueState {
+    OnTrack,
+    /// At most the warning number of working days left (超期预警).
+    DueSoon,
+    Overdue,
+}
+
+impl DueState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DueState::OnTrack => "on_track",
+            DueState::DueSoon => "due_soon",
+            DueState::Overdue => "overdue",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DueState> {
+        [DueState::OnTrack, DueState::DueSoon, DueState::Overdue].into_iter().find(|d| d.as_str() == s)
+    }
+}
+
+/// The due state on `today` of something due on `due_on`: overdue after the due day,
+/// due soon when at most `warn_days` working days remain.
+pub fn due_state(calendar: &Calendar, due_on: NaiveDate, today: NaiveDate, warn_days: u32) -> DueState {
+    if today > due_on {
+        DueState::Overdue
+    } else if calendar.add_working_days(today, warn_days) >= due_on {
+        DueState::DueSoon
+    } else {
+        DueState::OnTrack
+    }
+}
+
+/// The last due date that is still "on track" on `today`: items due after it are on
+/// track, items due from today up to it are due soon (for filtering in SQL).
+pub fn due_soon_until(calendar: &Calendar, today: NaiveDate, warn_days: u32) -> NaiveDate {
+    calendar.add_working_days(today, warn_days)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    /// The 2023 National Day and Mid-Autumn holiday: 29 Sep to 6 Oct off, 7 and 8 Oct worked.
+    fn calendar_2023() -> Calendar {
+        let mut days = Vec::new();
+        for day in [
+            "2023-09-29",
+            "2023-09-30",
+            "2023-10-01",
+            "2023-10-02",
+            "2023-10-03",
+            "2023-10-04",
+            "2023-10-05",
+            "2023-10-06",
+        ] {
+            days.push((d(day), SpecialDay { kind: DayKind::Holiday, name: "中秋节、国庆节".into() }));
+        }
+        for day in ["2023-10-07", "2023-10-08"] {
+            days.push((d(day), SpecialDay { kind: DayKind::Workday, name: "国庆节调休上班".into() }));
+        }
+        Calendar::new(days)
+    }
+
+    #[test]
+    fn months_end_at_month_ends() {
+        assert_eq!(add_months(d("2023-01-31"), 1), d("2023-02-28"));
+        assert_eq!(add_months(d("2024-01-31"), 1), d("2024-02-29"), "leap year");
+        assert_eq!(add_months(d("2023-11-30"), 3), d("2024-02-29"));
+        assert_eq!(add_months(d("2023-02-20"), 3), d("2023-05-20"));
+        assert_eq!(add_months(d("2023-12-15"), 1), d("2024-01-15"), "over the year end");
+        assert_eq!(add_months(d("2023-08-31"), 6), d("2024-02-29"));
+        assert_eq!(add_months(d("2023-03-31"), 0), d("2023-03-31"));
+    }
+
+    #[test]
+    fn weekends_rest_and_weekdays_work() {
+        let c = Calendar::default();
+        assert!(c.is_working_day(d("2023-02-20")), "Monday");
+        assert!(!c.is_working_day(d("2023-02-25")), "Saturday");
+        assert_eq!(c.add_working_days(d("2023-02-24"), 1), d("2023-02-27"), "Friday + 1 = Monday");
+        assert_eq!(c.add_working_days(d("2023-02-20"), 5), d("2023-02-27"));
+    }
+
+    #[test]
+    fn a_holiday_week_is_skipped_and_tiaoxiu_weekends_count() {
+        let c = calendar_2023();
+        assert!(!c.is_working_day(d("2023-10-02")), "a Monday off");
+        assert!(c.is_working_day(d("2023-10-07")), "a Saturday worked");
+        // Thursday 28 Sep + 5 working days: 7 Oct (Sat, worked), 8 Oct (Sun, worked), 9, 10, 11 Oct.
+        assert_eq!(c.add_working_days(d("2023-09-28"), 5), d("2023-10-11"));
+        assert_eq!(c.add_working_days(d("2023-09-28"), 1), d("2023-10-07"));
+        assert_eq!(c.working_days_between(d("2023-09-28"), d("2023-10-11")), 5);
+        let noted = c.days_noted(d("2023-09-28"), d("2023-10-11"));
+        assert_eq!(noted.iter().filter(|n| n.kind == NotedKind::Holiday).count(), 8);
+        assert_eq!(noted.iter().filter(|n| n.kind == NotedKind::Workday).count(), 2);
+        assert!(noted.iter().all(|n| n.kind != NotedKind::Weekend), "both weekends were holidays or worked");
+    }
+
+    #[test]
+    fn a_start_on_a_holiday_counts_from_the_next_working_day() {
+        let c = calendar_2023();
+        assert_eq!(c.add_working_days(d("2023-10-01"), 1), d("2023-10-07"));
+        assert_eq!(c.next_working_day(d("2023-10-01")), d("2023-10-07"));
+        assert_eq!(c.next_working_day(d("2023-10-09")), d("2023-10-09"));
+    }
+
+    #[test]
+    fn due_states_warn_by_working_days() {
+        let c = calendar_2023();
+        // Due 11 Oct: on 28 Sep five working days remain.
+        assert_eq!(due_state(&c, d("2023-10-11"), d("2023-09-28"), 5), DueState::DueSoon);
+        assert_eq!(due_state(&c, d("2023-10-11"), d("2023-09-28"), 4), DueState::OnTrack);
+        assert_eq!(due_state(&c, d("2023-10-11"), d("2023-10-11"), 10), DueState::DueSoon, "due today");
+        assert_eq!(due_state(&c, d("2023-10-11"), d("2023-10-12"), 10), DueState::Overdue);
+        assert_eq!(due_soon_until(&c, d("2023-09-28"), 5), d("2023-10-11"));
+        assert_eq!(DueState::parse("due_soon"), Some(DueState::DueSoon));
+    }
+}
