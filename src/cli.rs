@@ -135,8 +135,12 @@ async fn run_demo(config: &Config, database: &Database) -> Result<(), String> {
     drop(conn);
     let loaded = demo::load(&pool).await?;
     println!(
-        "demo year 2023 loaded: {} new units, {} new accounts, {} suggestions written, {} already there",
-        loaded.units, loaded.accounts, loaded.suggestions_created, loaded.suggestions_unchanged
+        "demo year 2023 loaded: {} new units, {} new accounts, {} suggestions written, {} already there, {} assigned",
+        loaded.units,
+        loaded.accounts,
+        loaded.suggestions_created,
+        loaded.suggestions_unchanged,
+        loaded.suggestions_assigned
     );
     println!("\naccounts (password `{}`):", demo::DEMO_PASSWORD);
     for (username, name, role, unit) in demo::ACCOUNTS {

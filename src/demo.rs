@@ -8,6 +8,9 @@ use std::collections::HashMap;
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
+use crate::assignments::model::{NewAssignments, UnitAssignment};
+use crate::assignments::workflow::HandlingRole;
+use crate::assignments::{queries as assignment_queries, service as assignments};
 use crate::audit::Actor;
 use crate::auth::policy::Role;
 use crate::db;
@@ -200,6 +203,9 @@ pub const SUGGESTIONS: &[DemoSuggestion] = &[
     },
 ];
 
+/// The day the office assigned the year's suggestions (交办).
+pub const ASSIGNED_ON: &str = "2023-03-06";
+
 /// The deputies of the year and their delegations.
 const DEPUTIES: &[(&str, &str)] = &[
     ("杨国哲", "城区代表团"),
@@ -237,6 +243,8 @@ pub struct Loaded {
     pub accounts: usize,
     pub suggestions_created: usize,
     pub suggestions_unchanged: usize,
+    /// Suggestions assigned by this load (0 when they were assigned already).
+    pub suggestions_assigned: usize,
 }
 
 fn explain(e: AppError) -> String {
@@ -297,7 +305,74 @@ pub async fn load(pool: &db::DbPool) -> Result<Loaded, String> {
     }
     loaded.suggestions_created = report.created + report.updated;
     loaded.suggestions_unchanged = report.unchanged;
+    let mut conn = db::conn(pool).await.map_err(explain)?;
+    loaded.suggestions_assigned = assign_year(&mut conn).await?;
     Ok(loaded)
+}
+
+/// Assigns each suggestion of the year as the report describes, unless it is assigned
+/// already: the bureau leads or splits with its section, or co-handles with its section
+/// under another lead unit. The responsible leader is 张副局长 (`fenguan`); key suggestions
+/// are supervised by 刘局长 (`juzhang`).
+async fn assign_year(conn: &mut AsyncPgConnection) -> Result<usize, String> {
+    let actor = Actor::system("demo");
+    let text = |e: diesel::result::Error| e.to_string();
+    let unit_id = async |conn: &mut AsyncPgConnection, name: &str| -> Result<Uuid, String> {
+        Ok(directory::unit_by_name(conn, name).await.map_err(text)?.ok_or(format!("no unit {name}"))?.id)
+    };
+    let user_id = async |conn: &mut AsyncPgConnection, username: &str| -> Result<Uuid, String> {
+        let filter = crate::directory::model::UserFilter { q: Some(username.into()), ..Default::default() };
+        let found = directory::users(conn, &filter, None, 200).await.map_err(text)?;
+        found.into_iter().find(|u| u.username == username).map(|u| u.id).ok_or(format!("no user {username}"))
+    };
+    let bureau = unit_id(conn, BUREAU).await?;
+    let (leader, head) = (user_id(conn, "fenguan").await?, user_id(conn, "juzhang").await?);
+    let liaisons = [("建设工程管理科", user_id(conn, "jsgc").await?), ("耕地保护科", user_id(conn, "gdbh").await?)];
+    let keys: Vec<(String, i32, String)> =
+        SUGGESTIONS.iter().map(|s| ("npc".to_string(), 2023, s.external_no.to_string())).collect();
+    let ids = crate::suggestions::queries::ids_by_keys(conn, &keys).await.map_err(text)?;
+    let assigned_on = chrono::NaiveDate::parse_from_str(ASSIGNED_ON, "%Y-%m-%d").map_err(|e| e.to_string())?;
+    let mut assigned = 0;
+    for (s, key) in SUGGESTIONS.iter().zip(&keys) {
+        let id = *ids.get(key).ok_or(format!("suggestion {} missing", s.external_no))?;
+        if !assignment_queries::live_in_round(conn, id, 1).await.map_err(text)?.is_empty() {
+            continue;
+        }
+        let (role, section, lead) = match s.handling {
+            Handling::Lead(section) => (HandlingRole::Lead, section, None),
+            Handling::Split(section) => (HandlingRole::Split, section, None),
+            Handling::Co { lead, section } => (HandlingRole::Co, section, Some(lead)),
+        };
+        let ours = UnitAssignment {
+            unit_id: bureau,
+            role,
+            section_id: Some(unit_id(conn, section).await?),
+            leader_id: Some(leader),
+            liaison_id: liaisons.iter().find(|l| l.0 == section).map(|l| l.1),
+        };
+        let mut units = Vec::new();
+        if let Some(lead) = lead {
+            let lead_unit = unit_id(conn, lead).await?;
+            units.push(UnitAssignment {
+                unit_id: lead_unit,
+                role: HandlingRole::Lead,
+                section_id: None,
+                leader_id: None,
+                liaison_id: None,
+            });
+        }
+        units.push(ours);
+        let new = NewAssignments {
+            suggestion_id: id,
+            assigned_on: Some(assigned_on),
+            round: None,
+            units,
+            supervisor_id: s.is_key.then_some(head),
+        };
+        db::transaction(conn, async |conn| assignments::assign(conn, &actor, &new).await).await.map_err(explain)?;
+        assigned += 1;
+    }
+    Ok(assigned)
 }
 
 /// Units, accounts and deputies.

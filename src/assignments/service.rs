@@ -244,6 +244,13 @@ pub async fn assign(conn: &mut AsyncPgConnection, actor: &Actor, new: &NewAssign
             Some(u) if u.active && u.roles.iter().any(|r| r == Role::Leader.as_str()) => {}
             _ => errors.push(FieldError::new("supervisor_id", "invalid", "not an active user with the leader role")),
         }
+        if !target.is_key {
+            errors.push(FieldError::new(
+                "supervisor_id",
+                "not_key",
+                "only a key suggestion (重点建议) has a supervising leader",
+            ));
+        }
     }
     if !errors.is_empty() {
         return Err(AppError::validation(errors));

@@ -245,6 +245,9 @@ pub enum SortOrder {
     Recent,
     /// By year (newest first), then external number.
     ExternalNo,
+    /// The ledger (台账): by year (newest first), key suggestions (重点建议) first, then by
+    /// source and external number.
+    Ledger,
 }
 
 /// Filters of the suggestion list, combined with AND.

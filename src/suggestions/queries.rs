@@ -462,6 +462,7 @@ pub async fn content(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Cont
 pub enum After {
     Recent(Uuid),
     ExternalNo(i32, String, String, Uuid),
+    Ledger(i32, bool, String, String, Uuid),
     Relevance(f32, Uuid),
 }
 
@@ -524,6 +525,22 @@ pub async fn list(
                 ))));
             }
             q = q.order((suggestions::year.desc(), suggestions::source, suggestions::external_no, suggestions::id));
+        }
+        SortOrder::Ledger => {
+            if let Some(After::Ledger(year, key, source, number, id)) = after {
+                use suggestions::{external_no, id as sid, is_key, source as src, year as y};
+                let same_key = src
+                    .gt(source.clone())
+                    .or(src.eq(source).and(external_no.gt(number.clone()).or(external_no.eq(number).and(sid.gt(id)))));
+                q = q.filter(y.lt(year).or(y.eq(year).and(is_key.lt(key).or(is_key.eq(key).and(same_key)))));
+            }
+            q = q.order((
+                suggestions::year.desc(),
+                suggestions::is_key.desc(),
+                suggestions::source,
+                suggestions::external_no,
+                suggestions::id,
+            ));
         }
     }
     q.limit(fetch).load(conn).await
@@ -591,10 +608,16 @@ pub async fn earlier_matching(
 pub async fn key_facts_for_update(
     conn: &mut AsyncPgConnection,
     id: Uuid,
-) -> QueryResult<Option<(String, i32, Option<chrono::NaiveDate>, String)>> {
+) -> QueryResult<Option<(String, i32, Option<chrono::NaiveDate>, String, bool)>> {
     suggestions::table
         .find(id)
-        .select((suggestions::source, suggestions::year, suggestions::received_on, suggestions::status))
+        .select((
+            suggestions::source,
+            suggestions::year,
+            suggestions::received_on,
+            suggestions::status,
+            suggestions::is_key,
+        ))
         .for_update()
         .first(conn)
         .await

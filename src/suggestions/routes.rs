@@ -71,6 +71,7 @@ pub async fn list_suggestions(
             match (&page.after, sort) {
                 (None, _) | (Some(After::Recent(_)), SortOrder::Recent) => {}
                 (Some(After::ExternalNo(..)), SortOrder::ExternalNo) => {}
+                (Some(After::Ledger(..)), SortOrder::Ledger) => {}
                 _ => return Err(wrong_cursor()),
             }
             let rows = queries::list(&mut conn, &filter, &scope, page.after.clone(), page.fetch()).await?;
@@ -80,6 +81,7 @@ pub async fn list_suggestions(
                 |r| match sort {
                     SortOrder::Recent => After::Recent(r.id),
                     SortOrder::ExternalNo => After::ExternalNo(r.year, r.source.clone(), r.external_no.clone(), r.id),
+                    SortOrder::Ledger => After::Ledger(r.year, r.is_key, r.source.clone(), r.external_no.clone(), r.id),
                 },
                 |r| service::to_suggestion(&viewer, r, None),
             )

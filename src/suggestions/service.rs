@@ -557,14 +557,16 @@ pub struct KeyFacts {
     pub year: i32,
     pub received_on: Option<chrono::NaiveDate>,
     pub status: SuggestionStatus,
+    pub is_key: bool,
 }
 
 pub async fn key_facts(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<KeyFacts>, AppError> {
-    Ok(queries::key_facts_for_update(conn, id).await?.map(|(source, year, received_on, status)| KeyFacts {
+    Ok(queries::key_facts_for_update(conn, id).await?.map(|(source, year, received_on, status, is_key)| KeyFacts {
         source: Source::parse(&source).unwrap_or(Source::Npc),
         year,
         received_on,
         status: SuggestionStatus::parse(&status).unwrap_or(SuggestionStatus::Registered),
+        is_key,
     }))
 }
 

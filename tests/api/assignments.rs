@@ -116,6 +116,8 @@ async fn bad_assignments_are_refused_and_change_nothing() {
     let c =
         codes(post(json!({"suggestion_id": uuid::Uuid::now_v7(), "units": [unit(&app.units.bureau, "lead")]})).await);
     assert_eq!(c[0].0, "suggestion_id");
+    let supervised = json!({"suggestion_id": s, "supervisor_id": app.user(Role::Leader).id, "units": [unit(&app.units.bureau, "lead")]});
+    assert_eq!(codes(post(supervised).await), vec![("supervisor_id".into(), "not_key".into())]);
     let res = post(json!({"suggestion_id": s, "units": [{"unit_id": app.units.bureau, "role": "boss"}]})).await;
     assert_eq!(res.problem(422, "validation_failed")["errors"][0]["field"], "units[0].role");
     let listed = app.get(&format!("/api/v1/assignments?suggestion_id={s}")).as_(Role::Office).send().await.json();
