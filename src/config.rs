@@ -143,6 +143,13 @@ impl Config {
                 reason: "expected postgres://user@host/database".into(),
             });
         }
+        if config.job_interval < Duration::from_secs(1) {
+            return Err(ConfigError {
+                name: "JIANYI_JOB_INTERVAL",
+                value: format!("{:?}", config.job_interval),
+                reason: "must be at least 1s".into(),
+            });
+        }
         if config.access_token_ttl < Duration::from_secs(30) {
             return Err(ConfigError {
                 name: "JIANYI_ACCESS_TOKEN_TTL",
@@ -224,6 +231,7 @@ mod tests {
         assert_eq!(with(&[("JIANYI_DB_POOL_SIZE", "0")]).unwrap_err().name, "JIANYI_DB_POOL_SIZE");
         assert_eq!(with(&[("JIANYI_JWT_SECRET", "short")]).unwrap_err().name, "JIANYI_JWT_SECRET");
         assert_eq!(with(&[("DATABASE_URL", "mysql://x")]).unwrap_err().name, "DATABASE_URL");
+        assert_eq!(with(&[("JIANYI_JOB_INTERVAL", "0")]).unwrap_err().name, "JIANYI_JOB_INTERVAL");
         let e = with(&[("JIANYI_ACCESS_TOKEN_TTL", "soon")]).unwrap_err();
         assert!(e.to_string().contains("JIANYI_ACCESS_TOKEN_TTL"));
     }

@@ -9,7 +9,7 @@ use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use crate::assignments::model::{NewAssignments, UnitAssignment};
-use crate::assignments::workflow::HandlingRole;
+use crate::assignments::rules::HandlingRole;
 use crate::assignments::{queries as assignment_queries, service as assignments};
 use crate::audit::Actor;
 use crate::auth::policy::Role;

@@ -6,6 +6,6 @@ pub mod deadlines;
 pub mod model;
 pub mod queries;
 pub mod routes;
+pub mod rules;
 pub mod service;
 pub mod table;
-pub mod workflow;

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::assignments::workflow::{Action, AssignmentState, HandlingRole};
+use crate::assignments::rules::{Action, AssignmentState, HandlingRole};
 use crate::calendar::DueState;
 use crate::calendar::rules::Explanation;
 

@@ -9,7 +9,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::assignments::model::{AssignmentFilter, AssignmentRow, Dispute, Extension, Reminder};
-use crate::assignments::workflow::AssignmentState;
+use crate::assignments::rules::AssignmentState;
 use crate::calendar::DueState;
 use crate::db::schema::{assignments, disputes, extensions, reminders, suggestions};
 

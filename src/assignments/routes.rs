@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::assignments::model::*;
-use crate::assignments::workflow::Action;
+use crate::assignments::rules::Action;
 use crate::assignments::{deadlines, queries, service, table};
 use crate::auth::{Operation, Principal};
 use crate::calendar::queries::Holiday;

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::assignments::model::*;
 use crate::assignments::queries::{self, AssignmentScope, ListRow};
-use crate::assignments::workflow::{self, Action, AssignmentState, HandlingRole, Planned};
+use crate::assignments::rules::{self, Action, AssignmentState, HandlingRole, Planned};
 use crate::audit::{self, Actor, Change, Event};
 use crate::auth::{Operation, Principal, Role};
 use crate::calendar::queries as cal;
@@ -86,7 +86,7 @@ pub fn to_assignment(clock: &Clock, (row, external_no, title, is_key, unit_name,
         leader_id: row.leader_id,
         liaison_id: row.liaison_id,
         state,
-        allowed_actions: workflow::allowed(state, role),
+        allowed_actions: rules::allowed(state, role),
         assigned_on: row.assigned_on,
         due_on: row.due_on,
         rule_due_on: row.rule_due_on,
@@ -213,7 +213,7 @@ async fn update_suggestion_status(
         .into_iter()
         .filter_map(|(r, s)| Some((HandlingRole::parse(&r)?, AssignmentState::parse(&s)?)))
         .collect();
-    suggestions::set_status(conn, actor, suggestion_id, workflow::suggestion_status(&states)).await
+    suggestions::set_status(conn, actor, suggestion_id, rules::suggestion_status(&states)).await
 }
 
 /// Assigns a suggestion to units (the office).
@@ -238,7 +238,7 @@ pub async fn assign(conn: &mut AsyncPgConnection, actor: &Actor, new: &NewAssign
         .filter_map(|(unit_id, role)| Some(Planned { unit_id, role: HandlingRole::parse(&role)? }))
         .collect();
     let planned: Vec<Planned> = new.units.iter().map(|u| Planned { unit_id: u.unit_id, role: u.role }).collect();
-    errors.extend(workflow::check_set(&existing, &planned));
+    errors.extend(rules::check_set(&existing, &planned));
     if let Some(s) = new.supervisor_id {
         match directory::user(conn, s).await? {
             Some(u) if u.active && u.roles.iter().any(|r| r == Role::Leader.as_str()) => {}
@@ -344,7 +344,7 @@ pub async fn act(
     let actor = principal.actor();
     db::transaction(conn, async |conn| {
         let (before, state, role) = locked(conn, principal, Operation::AssignmentRespond, id, if_match).await?;
-        let to = workflow::next(state, action, role, None).map_err(|allowed| illegal(state, allowed))?;
+        let to = rules::next(state, action, role, None).map_err(|allowed| illegal(state, allowed))?;
         let after = match action {
             Action::SignIn => queries::sign_in(conn, id, principal.user_id).await?,
             _ => queries::set_state(conn, id, to).await?,
@@ -383,7 +383,7 @@ pub async fn dispute(
     let actor = principal.actor();
     db::transaction(conn, async |conn| {
         let (before, state, role) = locked(conn, principal, Operation::AssignmentRespond, id, if_match).await?;
-        let to = workflow::next(state, Action::Dispute, role, None).map_err(|allowed| illegal(state, allowed))?;
+        let to = rules::next(state, Action::Dispute, role, None).map_err(|allowed| illegal(state, allowed))?;
         let today = calendar::today();
         match before.dispute_until {
             Some(until) if today <= until => {}
@@ -455,7 +455,7 @@ pub async fn decide_dispute(
         let state = AssignmentState::parse(&row.state).unwrap_or(AssignmentState::Assigned);
         let role = HandlingRole::parse(&row.role).unwrap_or(HandlingRole::Lead);
         let action = if decision.accept { Action::AcceptDispute } else { Action::RefuseDispute };
-        let to = workflow::next(state, action, role, AssignmentState::parse(&d.state_before))
+        let to = rules::next(state, action, role, AssignmentState::parse(&d.state_before))
             .map_err(|allowed| illegal(state, allowed))?;
         let note = decision.note.as_deref();
         let decided = queries::decide_dispute(

@@ -14,8 +14,8 @@ use uuid::Uuid;
 
 use crate::assignments::model::{AssignmentFilter, NewAssignments, UnitAssignment};
 use crate::assignments::queries::{self, AssignmentScope};
+use crate::assignments::rules::HandlingRole;
 use crate::assignments::service::{self, Clock};
-use crate::assignments::workflow::HandlingRole;
 use crate::audit::Actor;
 use crate::db;
 use crate::directory::model::{UnitFilter, UserFilter};

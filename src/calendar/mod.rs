@@ -294,4 +294,22 @@ mod tests {
         assert_eq!(due_soon_until(&c, d("2023-09-28"), 5), d("2023-10-11"));
         assert_eq!(DueState::parse("due_soon"), Some(DueState::DueSoon));
     }
+
+    #[test]
+    fn working_day_arithmetic_agrees_with_itself_every_day_of_a_year() {
+        let c = calendar_2023();
+        let mut day = d("2023-01-01");
+        while day < d("2024-01-01") {
+            for n in [1, 5, 20] {
+                let due = c.add_working_days(day, n);
+                assert!(c.is_working_day(due), "{day} + {n} = {due}, a day off");
+                assert_eq!(c.working_days_between(day, due), i64::from(n), "{day} + {n} = {due}");
+                assert!(due > day);
+            }
+            let next = c.next_working_day(day);
+            assert!(c.is_working_day(next) && next >= day);
+            assert!(day.iter_days().take_while(|x| *x < next).all(|x| !c.is_working_day(x)), "{day} → {next}");
+            day = day.succ_opt().unwrap();
+        }
+    }
 }
