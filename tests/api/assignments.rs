@@ -622,3 +622,279 @@ async fn the_task_table_exports_and_imports() {
         .await
         .problem(400, "unreadable_spreadsheet");
 }
+
+/// Every assignment endpoint: no token, the wrong role, another unit, a bad path and a bad
+/// body — each answered with its problem, and nothing changed.
+#[actix_web::test]
+async fn every_endpoint_refuses_wrong_callers_and_bad_input() {
+    use actix_web::http::Method;
+    let app = TestApp::new().await;
+    let s = suggestion(&app, "240050", "关于优化不动产登记流程的建议").await;
+    let (lead, _) = lead_and_co(&app, &s, &today().to_string()).await;
+    let a = lead["id"].as_str().unwrap().to_string();
+    let rule = app.get("/api/v1/deadline-rules").as_(Role::Admin).send().await.json()[0]["id"].clone();
+    let rule = rule.as_str().unwrap();
+    let dispute = json!({"reason": "不属于本单位职责"});
+    let extension = json!({"reason": "需要专题论证", "requested_until": "2099-01-01"});
+    let d = app
+        .post(&format!("/api/v1/assignments/{a}/disputes"))
+        .as_(Role::Handler)
+        .if_match(1)
+        .json(&dispute)
+        .send()
+        .await
+        .expect(201)
+        .json();
+    let e = app
+        .post(&format!("/api/v1/assignments/{a}/extensions"))
+        .as_(Role::Handler)
+        .json(&extension)
+        .send()
+        .await
+        .expect(201)
+        .json();
+    let (d, e) = (d["id"].as_str().unwrap(), e["id"].as_str().unwrap());
+    let version =
+        app.get(&format!("/api/v1/assignments/{a}")).as_(Role::Office).send().await.json()["version"].as_i64().unwrap();
+
+    let other = app.other_handler.token.clone();
+    let deputy = app.token(Role::Deputy).to_string();
+    let office = app.token(Role::Office).to_string();
+    let handler = app.token(Role::Handler).to_string();
+    let leader = app.token(Role::Leader).to_string();
+    let co = app.token(Role::CoHandler).to_string();
+    let none = json!(null);
+    let full_rule = json!({"kind": "reply", "start_point": "assigned", "amount": 1, "period": "calendar_months"});
+    let full_rule = json!({"kind": "reply", "start_point": "assigned", "amount": 1, "period": "calendar_months"});
+    // (method, path, body, [(caller, status, code)])
+    let cases: Vec<(Method, String, Value, Vec<(&str, u16, &str)>)> = vec![
+        (Method::GET, "/api/v1/assignments".into(), none.clone(), vec![(&deputy, 403, "forbidden")]),
+        (Method::GET, "/api/v1/assignments?limit=0".into(), none.clone(), vec![(&office, 400, "invalid_query")]),
+        (Method::GET, "/api/v1/assignments?cursor=forged".into(), none.clone(), vec![(&office, 400, "invalid_cursor")]),
+        (Method::GET, "/api/v1/assignments/due-counts".into(), none.clone(), vec![(&deputy, 403, "forbidden")]),
+        (Method::GET, "/api/v1/assignments/table?year=2024".into(), none.clone(), vec![(&deputy, 403, "forbidden")]),
+        (
+            Method::GET,
+            "/api/v1/assignments/table?year=twenty".into(),
+            none.clone(),
+            vec![(&office, 400, "invalid_query")],
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/assignments/{a}"),
+            none.clone(),
+            vec![(&deputy, 403, "forbidden"), (&other, 404, "not_found")],
+        ),
+        (Method::GET, "/api/v1/assignments/x1".into(), none.clone(), vec![(&office, 400, "invalid_path")]),
+        (
+            Method::GET,
+            format!("/api/v1/assignments/{}", uuid::Uuid::now_v7()),
+            none.clone(),
+            vec![(&office, 404, "not_found")],
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/assignments/{a}/deadline"),
+            none.clone(),
+            vec![(&deputy, 403, "forbidden"), (&other, 404, "not_found")],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/assignments/{a}/sign-in"),
+            none.clone(),
+            vec![
+                (&office, 403, "forbidden"),
+                (&leader, 403, "forbidden"),
+                (&deputy, 403, "forbidden"),
+                (&other, 404, "not_found"),
+                (&co, 404, "not_found"),
+            ],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/assignments/{a}/start"),
+            none.clone(),
+            vec![(&office, 403, "forbidden"), (&other, 404, "not_found")],
+        ),
+        (Method::POST, "/api/v1/assignments/x1/start".into(), none.clone(), vec![(&handler, 400, "invalid_path")]),
+        (
+            Method::POST,
+            format!("/api/v1/assignments/{a}/disputes"),
+            dispute.clone(),
+            vec![(&office, 403, "forbidden"), (&other, 404, "not_found")],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/assignments/{a}/disputes"),
+            json!({"reason": "x", "why": 1}),
+            vec![(&handler, 422, "validation_failed")],
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/assignments/{a}/disputes"),
+            none.clone(),
+            vec![(&deputy, 403, "forbidden"), (&other, 404, "not_found")],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/assignments/{a}/extensions"),
+            extension.clone(),
+            vec![(&office, 403, "forbidden"), (&leader, 403, "forbidden"), (&other, 404, "not_found")],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/assignments/{a}/extensions"),
+            json!({"reason": "x", "requested_until": "soon"}),
+            vec![(&handler, 422, "validation_failed")],
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/assignments/{a}/extensions"),
+            none.clone(),
+            vec![(&deputy, 403, "forbidden"), (&other, 404, "not_found")],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/assignments/{a}/reminders"),
+            json!({}),
+            vec![(&handler, 403, "forbidden"), (&deputy, 403, "forbidden"), (&co, 403, "forbidden")],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/assignments/{a}/reminders"),
+            json!({"message": 7}),
+            vec![(&office, 422, "validation_failed")],
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/assignments/{a}/reminders"),
+            none.clone(),
+            vec![(&deputy, 403, "forbidden"), (&other, 404, "not_found")],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/disputes/{d}/decision"),
+            json!({"accept": false}),
+            vec![(&handler, 403, "forbidden"), (&leader, 403, "forbidden"), (&deputy, 403, "forbidden")],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/disputes/{d}/decision"),
+            json!({"accept": "no"}),
+            vec![(&office, 422, "validation_failed")],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/disputes/{}/decision", uuid::Uuid::now_v7()),
+            json!({"accept": false}),
+            vec![(&office, 404, "not_found")],
+        ),
+        (
+            Method::POST,
+            "/api/v1/disputes/x1/decision".into(),
+            json!({"accept": false}),
+            vec![(&office, 400, "invalid_path")],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/extensions/{e}/decision"),
+            json!({"approve": false}),
+            vec![(&handler, 403, "forbidden"), (&leader, 403, "forbidden")],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/extensions/{e}/decision"),
+            json!({"approve": true, "approved_until": "2099-13-01"}),
+            vec![(&office, 422, "validation_failed")],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/extensions/{}/decision", uuid::Uuid::now_v7()),
+            json!({"approve": false}),
+            vec![(&office, 404, "not_found")],
+        ),
+        (
+            Method::GET,
+            "/api/v1/calendar/holidays".into(),
+            none.clone(),
+            vec![(&deputy, 403, "forbidden"), (&co, 403, "forbidden")],
+        ),
+        (
+            Method::GET,
+            "/api/v1/calendar/holidays?year=next".into(),
+            none.clone(),
+            vec![(&office, 400, "invalid_query")],
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/calendar/holidays/2025-01-28".into(),
+            none.clone(),
+            vec![(&office, 403, "forbidden")],
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/calendar/holidays/2025-01-06".into(),
+            none.clone(),
+            vec![(app.token(Role::Admin), 404, "not_found")],
+        ),
+        (
+            Method::GET,
+            "/api/v1/deadline-rules".into(),
+            none.clone(),
+            vec![(&deputy, 403, "forbidden"), (&co, 403, "forbidden")],
+        ),
+        (
+            Method::POST,
+            "/api/v1/deadline-rules".into(),
+            json!({"kind": "reply", "start_point": "assigned", "amount": 1, "period": "calendar_months"}),
+            vec![(&office, 403, "forbidden")],
+        ),
+        (
+            Method::POST,
+            "/api/v1/deadline-rules".into(),
+            json!({"kind": "reply", "start_point": "assigned", "amount": -1, "period": "calendar_months"}),
+            vec![(app.token(Role::Admin), 422, "validation_failed")],
+        ),
+        (
+            Method::POST,
+            "/api/v1/deadline-rules".into(),
+            json!({"kind": "someday", "start_point": "assigned", "amount": 1, "period": "calendar_months"}),
+            vec![(app.token(Role::Admin), 422, "validation_failed")],
+        ),
+        (Method::PATCH, format!("/api/v1/deadline-rules/{rule}"), full_rule.clone(), vec![(&office, 403, "forbidden")]),
+        (
+            Method::PATCH,
+            "/api/v1/deadline-rules/x1".into(),
+            full_rule.clone(),
+            vec![(app.token(Role::Admin), 400, "invalid_path")],
+        ),
+    ];
+    for (method, path, body, expectations) in &cases {
+        // Without a token: 401 everywhere.
+        let mut call = app.req(method.clone(), path).if_match(version);
+        if !body.is_null() {
+            call = call.json(body);
+        }
+        assert_eq!(call.send().await.status.as_u16(), 401, "{method} {path} without a token");
+        for (token, status, code) in expectations {
+            let mut call = app.req(method.clone(), path).bearer(token).if_match(version);
+            if !body.is_null() {
+                call = call.json(body);
+            }
+            let res = call.send().await;
+            assert_eq!(
+                (res.status.as_u16(), res.json()["code"].as_str().unwrap_or("").to_string()),
+                (*status, code.to_string()),
+                "{method} {path}: {}",
+                res.json()
+            );
+        }
+    }
+    // Nothing changed: the assignment is as it was, its dispute and extension pending.
+    let after = app.get(&format!("/api/v1/assignments/{a}")).as_(Role::Office).send().await.json();
+    assert_eq!((after["version"].as_i64(), after["state"].as_str()), (Some(version), Some("disputed")));
+    let listed = app.get(&format!("/api/v1/assignments/{a}/extensions")).as_(Role::Office).send().await.json();
+    assert_eq!(listed[0]["status"], "pending");
+    let reminders = app.get(&format!("/api/v1/assignments/{a}/reminders")).as_(Role::Office).send().await.json();
+    assert!(reminders.as_array().unwrap().is_empty());
+}
