@@ -665,9 +665,9 @@ async fn every_endpoint_refuses_wrong_callers_and_bad_input() {
     let co = app.token(Role::CoHandler).to_string();
     let none = json!(null);
     let full_rule = json!({"kind": "reply", "start_point": "assigned", "amount": 1, "period": "calendar_months"});
-    let full_rule = json!({"kind": "reply", "start_point": "assigned", "amount": 1, "period": "calendar_months"});
     // (method, path, body, [(caller, status, code)])
-    let cases: Vec<(Method, String, Value, Vec<(&str, u16, &str)>)> = vec![
+    type Case<'a> = (Method, String, Value, Vec<(&'a str, u16, &'a str)>);
+    let cases: Vec<Case> = vec![
         (Method::GET, "/api/v1/assignments".into(), none.clone(), vec![(&deputy, 403, "forbidden")]),
         (Method::GET, "/api/v1/assignments?limit=0".into(), none.clone(), vec![(&office, 400, "invalid_query")]),
         (Method::GET, "/api/v1/assignments?cursor=forged".into(), none.clone(), vec![(&office, 400, "invalid_cursor")]),
