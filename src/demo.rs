@@ -335,7 +335,7 @@ async fn assign_year(conn: &mut AsyncPgConnection) -> Result<usize, String> {
     let mut assigned = 0;
     for (s, key) in SUGGESTIONS.iter().zip(&keys) {
         let id = *ids.get(key).ok_or(format!("suggestion {} missing", s.external_no))?;
-        if !assignment_queries::live_in_round(conn, id, 1).await.map_err(text)?.is_empty() {
+        if !assignment_queries::of_suggestions(conn, &[id]).await.map_err(text)?.is_empty() {
             continue;
         }
         let (role, section, lead) = match s.handling {

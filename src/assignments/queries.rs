@@ -169,26 +169,21 @@ pub async fn list(
     q.order((suggestions::is_key.desc(), assignments::due_on, assignments::id)).limit(fetch).load(conn).await
 }
 
-/// A round's live (not reassigned) assignments of a suggestion: `(unit, role)`.
-pub async fn live_in_round(
+/// Every assignment of these suggestions: `(suggestion, round, unit, role, state)`, for
+/// checking new ones against the live ones and deriving the suggestions' statuses.
+pub async fn of_suggestions(
     conn: &mut AsyncPgConnection,
-    suggestion_id: Uuid,
-    round: i32,
-) -> QueryResult<Vec<(Uuid, String)>> {
+    ids: &[Uuid],
+) -> QueryResult<Vec<(Uuid, i32, Uuid, String, String)>> {
     assignments::table
-        .filter(assignments::suggestion_id.eq(suggestion_id))
-        .filter(assignments::round.eq(round))
-        .filter(assignments::state.ne("reassigned"))
-        .select((assignments::unit_id, assignments::role))
-        .load(conn)
-        .await
-}
-
-/// Every assignment of a suggestion: `(role, state)`, to derive its status.
-pub async fn states_of(conn: &mut AsyncPgConnection, suggestion_id: Uuid) -> QueryResult<Vec<(String, String)>> {
-    assignments::table
-        .filter(assignments::suggestion_id.eq(suggestion_id))
-        .select((assignments::role, assignments::state))
+        .filter(assignments::suggestion_id.eq_any(ids))
+        .select((
+            assignments::suggestion_id,
+            assignments::round,
+            assignments::unit_id,
+            assignments::role,
+            assignments::state,
+        ))
         .load(conn)
         .await
 }
@@ -212,10 +207,17 @@ pub struct NewRow {
     pub due_state: &'static str,
 }
 
+/// Inserts new assignments, a few thousand per statement (PostgreSQL takes at most 65,535
+/// parameters in one).
 pub async fn insert(conn: &mut AsyncPgConnection, rows: &[NewRow]) -> QueryResult<Vec<AssignmentRow>> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
+    let mut inserted = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(2000) {
+        inserted.extend(insert_chunk(conn, chunk).await?);
     }
+    Ok(inserted)
+}
+
+async fn insert_chunk(conn: &mut AsyncPgConnection, rows: &[NewRow]) -> QueryResult<Vec<AssignmentRow>> {
     let values: Vec<_> = rows
         .iter()
         .map(|r| {

@@ -18,10 +18,11 @@ use crate::calendar::queries as cal;
 use crate::calendar::rules::{self as deadlines, DeadlineKind, DeadlineRule, Starts};
 use crate::calendar::{self, Calendar, DueState};
 use crate::db;
-use crate::directory::model::UnitKind;
+use crate::directory::model::{UnitKind, UnitRow, UserRow};
 use crate::directory::queries as directory;
 use crate::error::{AppError, FieldError};
 use crate::http::etag::IfMatch;
+use crate::suggestions::model::SuggestionStatus;
 use crate::suggestions::service as suggestions;
 
 /// What a caller may see of assignments for an operation.
@@ -142,41 +143,170 @@ pub fn deadline_kind(role: HandlingRole, round: i32) -> DeadlineKind {
     }
 }
 
-/// Checks a unit to assign: it exists and is active, its section belongs to it, its leader
-/// is a leader. Field errors are named `units[i].…`.
-async fn check_unit(conn: &mut AsyncPgConnection, i: usize, u: &UnitAssignment) -> Result<Vec<FieldError>, AppError> {
-    let mut errors = Vec::new();
-    let at = |f: &str| format!("units[{i}].{f}");
-    let unit = directory::unit(conn, u.unit_id).await?;
-    match &unit {
-        None => errors.push(FieldError::new(at("unit_id"), "unknown_reference", "no such unit")),
-        Some(x) if !x.active => errors.push(FieldError::new(at("unit_id"), "inactive", "the unit is inactive")),
-        Some(x) if x.kind == UnitKind::Section.as_str() => errors.push(FieldError::new(
-            at("unit_id"),
-            "invalid",
-            "assign the bureau and name its section in section_id",
-        )),
-        _ => {}
+/// What a batch of assignments is checked against, read once for the whole batch: the
+/// suggestions (locked), the units and people named, the suggestions' assignments so far,
+/// the rules and the calendar.
+struct Known {
+    facts: HashMap<Uuid, suggestions::KeyFacts>,
+    units: HashMap<Uuid, UnitRow>,
+    users: HashMap<Uuid, UserRow>,
+    assignments: HashMap<Uuid, Vec<Existing>>,
+    rules: Vec<DeadlineRule>,
+    calendar: Calendar,
+}
+
+/// An assignment a suggestion has already.
+#[derive(Debug, Clone, Copy)]
+struct Existing {
+    round: i32,
+    unit_id: Uuid,
+    role: HandlingRole,
+    state: AssignmentState,
+}
+
+fn sorted(mut ids: Vec<Uuid>) -> Vec<Uuid> {
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// The assignments of suggestions, grouped by suggestion.
+async fn existing(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<Existing>>, AppError> {
+    let mut by_suggestion: HashMap<Uuid, Vec<Existing>> = HashMap::new();
+    for (suggestion_id, round, unit_id, role, state) in queries::of_suggestions(conn, ids).await? {
+        let (Some(role), Some(state)) = (HandlingRole::parse(&role), AssignmentState::parse(&state)) else { continue };
+        by_suggestion.entry(suggestion_id).or_default().push(Existing { round, unit_id, role, state });
     }
-    if let (Some(section_id), Some(unit)) = (u.section_id, &unit) {
-        match directory::unit(conn, section_id).await? {
-            Some(s) if s.kind == UnitKind::Section.as_str() && s.parent_id == Some(unit.id) && s.active => {}
-            _ => errors.push(FieldError::new(at("section_id"), "invalid", "not an active section of this unit")),
+    Ok(by_suggestion)
+}
+
+impl Known {
+    async fn load(conn: &mut AsyncPgConnection, batch: &[NewAssignments]) -> Result<Self, AppError> {
+        let ids = sorted(batch.iter().map(|n| n.suggestion_id).collect());
+        let facts = suggestions::facts(conn, &ids, true).await?;
+        let units = batch.iter().flat_map(|n| &n.units).flat_map(|u| [Some(u.unit_id), u.section_id]).flatten();
+        let people = batch
+            .iter()
+            .flat_map(|n| n.units.iter().flat_map(|u| [u.leader_id, u.liaison_id]).chain([n.supervisor_id]).flatten());
+        let units = directory::units_by_ids(conn, &sorted(units.collect())).await?;
+        let users = directory::users_by_ids(conn, &sorted(people.collect())).await?;
+        Ok(Known {
+            facts,
+            units: units.into_iter().map(|u| (u.id, u)).collect(),
+            users: users.into_iter().map(|u| (u.id, u)).collect(),
+            assignments: existing(conn, &ids).await?,
+            rules: cal::rules(conn).await?,
+            calendar: cal::calendar(conn).await?,
+        })
+    }
+
+    fn is_leader(&self, id: Uuid) -> bool {
+        self.users.get(&id).is_some_and(|u| u.active && u.roles.iter().any(|r| r == Role::Leader.as_str()))
+    }
+
+    /// Checks a unit to assign: it exists and is active, its section belongs to it, its
+    /// leader is a leader. Field errors are named `units[i].…`.
+    fn check_unit(&self, i: usize, u: &UnitAssignment) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        let at = |f: &str| format!("units[{i}].{f}");
+        let unit = self.units.get(&u.unit_id);
+        match unit {
+            None => errors.push(FieldError::new(at("unit_id"), "unknown_reference", "no such unit")),
+            Some(x) if !x.active => errors.push(FieldError::new(at("unit_id"), "inactive", "the unit is inactive")),
+            Some(x) if x.kind == UnitKind::Section.as_str() => errors.push(FieldError::new(
+                at("unit_id"),
+                "invalid",
+                "assign the bureau and name its section in section_id",
+            )),
+            _ => {}
         }
-    }
-    if let Some(leader) = u.leader_id {
-        match directory::user(conn, leader).await? {
-            Some(l) if l.active && l.roles.iter().any(|r| r == Role::Leader.as_str()) => {}
-            _ => errors.push(FieldError::new(at("leader_id"), "invalid", "not an active user with the leader role")),
+        if let (Some(section_id), Some(unit)) = (u.section_id, unit) {
+            match self.units.get(&section_id) {
+                Some(s) if s.kind == UnitKind::Section.as_str() && s.parent_id == Some(unit.id) && s.active => {}
+                _ => errors.push(FieldError::new(at("section_id"), "invalid", "not an active section of this unit")),
+            }
         }
-    }
-    if let Some(liaison) = u.liaison_id {
-        match directory::user(conn, liaison).await? {
-            Some(l) if l.active => {}
-            _ => errors.push(FieldError::new(at("liaison_id"), "invalid", "not an active user")),
+        if u.leader_id.is_some_and(|l| !self.is_leader(l)) {
+            errors.push(FieldError::new(at("leader_id"), "invalid", "not an active user with the leader role"));
         }
+        if u.liaison_id.is_some_and(|l| !self.users.get(&l).is_some_and(|x| x.active)) {
+            errors.push(FieldError::new(at("liaison_id"), "invalid", "not an active user"));
+        }
+        errors
     }
-    Ok(errors)
+
+    /// The new rows of one request, or why it cannot be made.
+    fn plan(&self, new: &NewAssignments, today: NaiveDate) -> Result<Vec<queries::NewRow>, AppError> {
+        let round = new.round.unwrap_or(1);
+        if !(1..=20).contains(&round) {
+            return Err(AppError::field("round", "out_of_range", "1 to 20"));
+        }
+        if new.units.is_empty() {
+            return Err(AppError::field("units", "required", "at least one unit"));
+        }
+        let target = self
+            .facts
+            .get(&new.suggestion_id)
+            .ok_or_else(|| AppError::field("suggestion_id", "unknown_reference", "no such suggestion"))?;
+        let mut errors: Vec<FieldError> =
+            new.units.iter().enumerate().flat_map(|(i, u)| self.check_unit(i, u)).collect();
+        let live: Vec<Planned> = self
+            .assignments
+            .get(&new.suggestion_id)
+            .into_iter()
+            .flatten()
+            .filter(|e| e.round == round && e.state != AssignmentState::Reassigned)
+            .map(|e| Planned { unit_id: e.unit_id, role: e.role })
+            .collect();
+        let planned: Vec<Planned> = new.units.iter().map(|u| Planned { unit_id: u.unit_id, role: u.role }).collect();
+        errors.extend(rules::check_set(&live, &planned));
+        if let Some(s) = new.supervisor_id {
+            if !self.is_leader(s) {
+                errors.push(FieldError::new("supervisor_id", "invalid", "not an active user with the leader role"));
+            }
+            if !target.is_key {
+                errors.push(FieldError::new(
+                    "supervisor_id",
+                    "not_key",
+                    "only a key suggestion (重点建议) has a supervising leader",
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(AppError::validation(errors));
+        }
+        let assigned_on = new.assigned_on.unwrap_or(today);
+        new.units
+            .iter()
+            .map(|u| {
+                let (rule, due_on, dispute_until) = dates_for(
+                    &self.rules,
+                    &self.calendar,
+                    target.source.as_str(),
+                    u.role,
+                    round,
+                    assigned_on,
+                    target.received_on,
+                )?;
+                Ok(queries::NewRow {
+                    id: Uuid::now_v7(),
+                    suggestion_id: new.suggestion_id,
+                    unit_id: u.unit_id,
+                    role: u.role.as_str(),
+                    round,
+                    section_id: u.section_id,
+                    leader_id: u.leader_id,
+                    liaison_id: u.liaison_id,
+                    assigned_on,
+                    rule_id: rule.id,
+                    rule_due_on: due_on,
+                    due_on,
+                    dispute_until,
+                    due_state: DueState::OnTrack.as_str(),
+                })
+            })
+            .collect()
+    }
 }
 
 /// The rule and dates of a new assignment.
@@ -202,82 +332,69 @@ fn dates_for(
     Ok((rule.clone(), due.due_on, dispute_until))
 }
 
+/// The statuses of suggestions as their assignments make them: `(id, before, after)`.
+fn statuses(
+    ids: &[Uuid],
+    facts: &HashMap<Uuid, suggestions::KeyFacts>,
+    assignments: &HashMap<Uuid, Vec<Existing>>,
+) -> Vec<(Uuid, SuggestionStatus, SuggestionStatus)> {
+    ids.iter()
+        .filter_map(|id| {
+            let states: Vec<(HandlingRole, AssignmentState)> =
+                assignments.get(id).into_iter().flatten().map(|e| (e.role, e.state)).collect();
+            Some((*id, facts.get(id)?.status, rules::suggestion_status(&states)))
+        })
+        .collect()
+}
+
 /// Writes the suggestion's status as its assignments now make it.
 async fn update_suggestion_status(
     conn: &mut AsyncPgConnection,
     actor: &Actor,
     suggestion_id: Uuid,
 ) -> Result<(), AppError> {
-    let states: Vec<(HandlingRole, AssignmentState)> = queries::states_of(conn, suggestion_id)
-        .await?
-        .into_iter()
-        .filter_map(|(r, s)| Some((HandlingRole::parse(&r)?, AssignmentState::parse(&s)?)))
-        .collect();
-    suggestions::set_status(conn, actor, suggestion_id, rules::suggestion_status(&states)).await
+    let ids = [suggestion_id];
+    let facts = suggestions::facts(conn, &ids, false).await?;
+    let assignments = existing(conn, &ids).await?;
+    suggestions::set_statuses(conn, actor, &statuses(&ids, &facts, &assignments)).await
 }
 
 /// Assigns a suggestion to units (the office).
 pub async fn assign(conn: &mut AsyncPgConnection, actor: &Actor, new: &NewAssignments) -> Result<Vec<Uuid>, AppError> {
-    let round = new.round.unwrap_or(1);
-    if !(1..=20).contains(&round) {
-        return Err(AppError::field("round", "out_of_range", "1 to 20"));
-    }
-    if new.units.is_empty() {
-        return Err(AppError::field("units", "required", "at least one unit"));
-    }
-    let target = suggestions::key_facts(conn, new.suggestion_id)
-        .await?
-        .ok_or_else(|| AppError::field("suggestion_id", "unknown_reference", "no such suggestion"))?;
-    let mut errors = Vec::new();
-    for (i, u) in new.units.iter().enumerate() {
-        errors.extend(check_unit(conn, i, u).await?);
-    }
-    let existing: Vec<Planned> = queries::live_in_round(conn, new.suggestion_id, round)
-        .await?
-        .into_iter()
-        .filter_map(|(unit_id, role)| Some(Planned { unit_id, role: HandlingRole::parse(&role)? }))
-        .collect();
-    let planned: Vec<Planned> = new.units.iter().map(|u| Planned { unit_id: u.unit_id, role: u.role }).collect();
-    errors.extend(rules::check_set(&existing, &planned));
-    if let Some(s) = new.supervisor_id {
-        match directory::user(conn, s).await? {
-            Some(u) if u.active && u.roles.iter().any(|r| r == Role::Leader.as_str()) => {}
-            _ => errors.push(FieldError::new("supervisor_id", "invalid", "not an active user with the leader role")),
-        }
-        if !target.is_key {
-            errors.push(FieldError::new(
-                "supervisor_id",
-                "not_key",
-                "only a key suggestion (重点建议) has a supervising leader",
-            ));
+    assign_many(conn, actor, std::slice::from_ref(new)).await?.pop().expect("one outcome per request")
+}
+
+/// Assigns many suggestions at once (the task table): each request is checked on its own
+/// (its outcome: the new assignments' ids, or why not), the valid ones are written together
+/// — a few statements for the whole batch, whatever its size.
+pub async fn assign_many(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    batch: &[NewAssignments],
+) -> Result<Vec<Result<Vec<Uuid>, AppError>>, AppError> {
+    let mut known = Known::load(conn, batch).await?;
+    let today = calendar::today();
+    let mut outcomes = Vec::with_capacity(batch.len());
+    let mut rows = Vec::new();
+    for new in batch {
+        match known.plan(new, today) {
+            Ok(planned) => {
+                // Later requests of the batch see these as existing.
+                let those = known.assignments.entry(new.suggestion_id).or_default();
+                those.extend(planned.iter().map(|r| Existing {
+                    round: r.round,
+                    unit_id: r.unit_id,
+                    role: HandlingRole::parse(r.role).unwrap_or(HandlingRole::Lead),
+                    state: AssignmentState::Assigned,
+                }));
+                outcomes.push(Ok(planned.iter().map(|r| r.id).collect()));
+                rows.extend(planned);
+            }
+            Err(e) => outcomes.push(Err(e)),
         }
     }
-    if !errors.is_empty() {
-        return Err(AppError::validation(errors));
-    }
-    let assigned_on = new.assigned_on.unwrap_or_else(calendar::today);
-    let rules = cal::rules(conn).await?;
-    let calendar = cal::calendar(conn).await?;
-    let mut rows = Vec::with_capacity(new.units.len());
-    for u in &new.units {
-        let (rule, due_on, dispute_until) =
-            dates_for(&rules, &calendar, target.source.as_str(), u.role, round, assigned_on, target.received_on)?;
-        rows.push(queries::NewRow {
-            id: Uuid::now_v7(),
-            suggestion_id: new.suggestion_id,
-            unit_id: u.unit_id,
-            role: u.role.as_str(),
-            round,
-            section_id: u.section_id,
-            leader_id: u.leader_id,
-            liaison_id: u.liaison_id,
-            assigned_on,
-            rule_id: rule.id,
-            rule_due_on: due_on,
-            due_on,
-            dispute_until,
-            due_state: DueState::OnTrack.as_str(),
-        });
+    if rows.is_empty() {
+        return Ok(outcomes);
     }
     let inserted = queries::insert(conn, &rows).await?;
     let changes: Vec<Change> = inserted
@@ -293,11 +410,15 @@ pub async fn assign(conn: &mut AsyncPgConnection, actor: &Actor, new: &NewAssign
     audit::record_many(conn, actor, &changes).await?;
     let events: Vec<Event> = inserted.iter().map(|r| event("assignment.created", r, json!({}))).collect();
     audit::emit(conn, &events).await?;
-    if let Some(s) = new.supervisor_id {
-        suggestions::set_supervisor(conn, actor, new.suggestion_id, Some(s)).await?;
+    let done: Vec<&NewAssignments> = batch.iter().zip(&outcomes).filter(|(_, o)| o.is_ok()).map(|(n, _)| n).collect();
+    for new in &done {
+        if let Some(s) = new.supervisor_id {
+            suggestions::set_supervisor(conn, actor, new.suggestion_id, Some(s)).await?;
+        }
     }
-    update_suggestion_status(conn, actor, new.suggestion_id).await?;
-    Ok(inserted.iter().map(|r| r.id).collect())
+    let ids = sorted(done.iter().map(|n| n.suggestion_id).collect());
+    suggestions::set_statuses(conn, actor, &statuses(&ids, &known.facts, &known.assignments)).await?;
+    Ok(outcomes)
 }
 
 fn illegal(state: AssignmentState, allowed: Vec<Action>) -> AppError {
@@ -870,8 +991,10 @@ pub async fn explain(
 ) -> Result<DeadlineExplanation, AppError> {
     let scope = scope(principal, Operation::AssignmentRead)?;
     let (row, ..) = queries::get(conn, id, &scope).await?.ok_or_else(|| AppError::not_found("assignment"))?;
-    let facts =
-        suggestions::key_facts(conn, row.suggestion_id).await?.ok_or_else(|| AppError::not_found("suggestion"))?;
+    let facts = suggestions::facts(conn, &[row.suggestion_id], false)
+        .await?
+        .remove(&row.suggestion_id)
+        .ok_or_else(|| AppError::not_found("suggestion"))?;
     let rules = cal::rules(conn).await?;
     let rule =
         rules.iter().find(|r| r.id == row.rule_id).ok_or_else(|| AppError::internal("an assignment's rule is gone"))?;

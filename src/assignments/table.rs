@@ -270,9 +270,10 @@ fn rejected(line: usize, external_no: Option<String>, errors: Vec<FieldError>) -
 }
 
 /// Suggestions assigned per transaction.
-const BATCH: usize = 200;
+const BATCH: usize = 2000;
 
-/// Assigns the table's rows, suggestion by suggestion.
+/// Assigns the table's rows: a suggestion's rows together or not at all, a batch of
+/// suggestions per transaction.
 pub async fn import(conn: &mut AsyncPgConnection, actor: &Actor, parsed: Vec<Parsed>) -> Result<TableReport, AppError> {
     let mut report = TableReport::default();
     let units: HashMap<String, Uuid> = directory::units(conn, &UnitFilter::default(), None, 100_000)
@@ -307,13 +308,33 @@ pub async fn import(conn: &mut AsyncPgConnection, actor: &Actor, parsed: Vec<Par
     for chunk in groups.chunks(BATCH) {
         let outcomes = db::transaction(conn, async |conn| {
             let mut out = Vec::new();
+            let mut found = Vec::new();
             for ((source, year, no), rows) in chunk {
-                let Some(&suggestion_id) = ids.get(&(source.as_str().to_string(), *year, no.clone())) else {
-                    let e = FieldError::new("建议编号", "unknown_reference", "no such suggestion");
-                    out.extend(rows.iter().map(|r| rejected(r.line, Some(no.clone()), vec![e.clone()])));
-                    continue;
-                };
-                out.extend(assign_group(conn, actor, suggestion_id, rows, &units, &people).await?);
+                match ids.get(&(source.as_str().to_string(), *year, no.clone())) {
+                    Some(&id) => found.push((id, rows)),
+                    None => {
+                        let e = FieldError::new("建议编号", "unknown_reference", "no such suggestion");
+                        out.extend(rows.iter().map(|r| rejected(r.line, Some(no.clone()), vec![e.clone()])));
+                    }
+                }
+            }
+            let suggestion_ids: Vec<Uuid> = found.iter().map(|(id, _)| *id).collect();
+            let mut live: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+            for (s, round, unit, _, state) in queries::of_suggestions(conn, &suggestion_ids).await? {
+                if round == 1 && state != "reassigned" {
+                    live.entry(s).or_default().push(unit);
+                }
+            }
+            let mut plans = Vec::new();
+            for (id, rows) in found {
+                let plan = plan_group(id, rows, live.get(&id).map_or(&[][..], |v| v), &units, &people);
+                out.extend(plan.settled);
+                plans.extend(plan.new.map(|new| (new, plan.rows)));
+            }
+            let requests: Vec<NewAssignments> = plans.iter().map(|(n, _)| n.clone()).collect();
+            let results = service::assign_many(conn, actor, &requests).await?;
+            for ((_, rows), result) in plans.iter().zip(results) {
+                out.extend(reports(rows, result));
             }
             Ok(out)
         })
@@ -331,20 +352,26 @@ pub async fn import(conn: &mut AsyncPgConnection, actor: &Actor, parsed: Vec<Par
     Ok(report)
 }
 
-/// One suggestion's rows, in a savepoint: all assigned, or all rejected with the reasons.
-async fn assign_group(
-    conn: &mut AsyncPgConnection,
-    actor: &Actor,
+/// What to do with one suggestion's rows: those settled already (unchanged, or rejected
+/// with their reasons) and, when there is something to assign, the request and its rows.
+struct GroupPlan<'a> {
+    settled: Vec<TableRowReport>,
+    new: Option<NewAssignments>,
+    rows: Vec<&'a TableRow>,
+}
+
+/// Resolves a suggestion's rows by name; rows of units it has already are unchanged.
+fn plan_group<'a>(
     suggestion_id: Uuid,
-    rows: &[TableRow],
+    rows: &'a [TableRow],
+    live: &[Uuid],
     units: &HashMap<String, Uuid>,
     people: &HashMap<String, Uuid>,
-) -> Result<Vec<TableRowReport>, AppError> {
+) -> GroupPlan<'a> {
     let no = rows[0].external_no.clone();
-    let live: Vec<Uuid> = queries::live_in_round(conn, suggestion_id, 1).await?.into_iter().map(|(u, _)| u).collect();
     let mut errors: Vec<(usize, FieldError)> = Vec::new();
     let mut planned: Vec<(&TableRow, UnitAssignment)> = Vec::new();
-    let mut unchanged = Vec::new();
+    let mut settled = Vec::new();
     for r in rows {
         let find = |name: &str, field: &str, map: &HashMap<String, Uuid>| {
             map.get(name).copied().ok_or_else(|| FieldError::new(field, "unknown_reference", format!("no {name:?}")))
@@ -356,7 +383,13 @@ async fn assign_group(
         match (unit, section, leader, liaison) {
             (Ok(unit_id), Ok(section_id), Ok(leader_id), Ok(liaison_id)) => {
                 if live.contains(&unit_id) {
-                    unchanged.push(r);
+                    settled.push(TableRowReport {
+                        line: r.line,
+                        external_no: Some(no.clone()),
+                        outcome: "unchanged".into(),
+                        assignment_id: None,
+                        errors: vec![],
+                    });
                 } else {
                     planned.push((r, UnitAssignment { unit_id, role: r.role, section_id, leader_id, liaison_id }));
                 }
@@ -368,58 +401,64 @@ async fn assign_group(
             }
         }
     }
-    let mut out: Vec<TableRowReport> = unchanged
-        .iter()
-        .map(|r| TableRowReport {
-            line: r.line,
-            external_no: Some(no.clone()),
-            outcome: "unchanged".into(),
-            assignment_id: None,
-            errors: vec![],
-        })
-        .collect();
-    if planned.is_empty() && errors.is_empty() {
-        return Ok(out);
-    }
-    let reject_all = |errors: Vec<(usize, FieldError)>, out: &mut Vec<TableRowReport>| {
-        for (r, _) in &planned {
-            let own: Vec<FieldError> = errors.iter().filter(|(l, _)| *l == r.line).map(|(_, e)| e.clone()).collect();
-            let why = if own.is_empty() {
-                vec![FieldError::new(
-                    "建议编号",
-                    "rejected_with_its_suggestion",
-                    "another row of this suggestion is invalid",
-                )]
-            } else {
-                own
-            };
-            out.push(rejected(r.line, Some(no.clone()), why));
-        }
-        for (line, e) in errors.iter().filter(|(l, _)| !planned.iter().any(|(r, _)| r.line == *l)) {
-            out.push(rejected(*line, Some(no.clone()), vec![e.clone()]));
-        }
-    };
+    let rows: Vec<&TableRow> = planned.iter().map(|(r, _)| *r).collect();
     if !errors.is_empty() {
-        reject_all(errors, &mut out);
-        return Ok(out);
+        settled.extend(reject_all(&no, &rows, errors));
+        return GroupPlan { settled, new: None, rows: vec![] };
+    }
+    if planned.is_empty() {
+        return GroupPlan { settled, new: None, rows };
     }
     let new = NewAssignments {
         suggestion_id,
-        assigned_on: planned.iter().find_map(|(r, _)| r.assigned_on),
+        assigned_on: rows.iter().find_map(|r| r.assigned_on),
         round: Some(1),
-        units: planned.iter().map(|(_, u)| u.clone()).collect(),
+        units: planned.into_iter().map(|(_, u)| u).collect(),
         supervisor_id: None,
     };
-    match db::transaction(conn, async |conn| service::assign(conn, actor, &new).await).await {
-        Ok(ids) => out.extend(planned.iter().zip(ids).map(|((r, _), id)| TableRowReport {
-            line: r.line,
-            external_no: Some(no.clone()),
-            outcome: "assigned".into(),
-            assignment_id: Some(id),
-            errors: vec![],
-        })),
-        Err(e) if e.status().is_client_error() => {
-            // Field errors name `units[i]`: the i-th planned row.
+    GroupPlan { settled, new: Some(new), rows }
+}
+
+/// Rejects every row of a suggestion: each with its own errors, or because another row of
+/// the suggestion is invalid. `errors` are `(line, error)`.
+fn reject_all(no: &str, rows: &[&TableRow], errors: Vec<(usize, FieldError)>) -> Vec<TableRowReport> {
+    let no = no.to_string();
+    let mut out = Vec::new();
+    for r in rows {
+        let own: Vec<FieldError> = errors.iter().filter(|(l, _)| *l == r.line).map(|(_, e)| e.clone()).collect();
+        let why = if own.is_empty() {
+            vec![FieldError::new(
+                "建议编号",
+                "rejected_with_its_suggestion",
+                "another row of this suggestion is invalid",
+            )]
+        } else {
+            own
+        };
+        out.push(rejected(r.line, Some(no.clone()), why));
+    }
+    for (line, e) in errors.iter().filter(|(l, _)| !rows.iter().any(|r| r.line == *l)) {
+        out.push(rejected(*line, Some(no.clone()), vec![e.clone()]));
+    }
+    out
+}
+
+/// The reports of a suggestion's rows from the outcome of assigning them.
+fn reports(rows: &[&TableRow], result: Result<Vec<Uuid>, AppError>) -> Vec<TableRowReport> {
+    match result {
+        Ok(ids) => rows
+            .iter()
+            .zip(ids)
+            .map(|(r, id)| TableRowReport {
+                line: r.line,
+                external_no: Some(r.external_no.clone()),
+                outcome: "assigned".into(),
+                assignment_id: Some(id),
+                errors: vec![],
+            })
+            .collect(),
+        Err(e) => {
+            // Field errors name `units[i]`: the i-th row to assign.
             let mut per_row: Vec<(usize, FieldError)> = Vec::new();
             for f in e.field_errors() {
                 let i = f
@@ -427,15 +466,13 @@ async fn assign_group(
                     .strip_prefix("units[")
                     .and_then(|r| r.split(']').next())
                     .and_then(|n| n.parse::<usize>().ok());
-                let line = i.and_then(|i| planned.get(i)).map_or(planned[0].0.line, |(r, _)| r.line);
+                let line = i.and_then(|i| rows.get(i)).map_or(rows[0].line, |r| r.line);
                 per_row.push((line, f.clone()));
             }
             if per_row.is_empty() {
-                per_row.push((planned[0].0.line, FieldError::new("建议编号", e.code(), e.detail())));
+                per_row.push((rows[0].line, FieldError::new("建议编号", e.code(), e.detail())));
             }
-            reject_all(per_row, &mut out);
+            reject_all(&rows[0].external_no, rows, per_row)
         }
-        Err(e) => return Err(e),
     }
-    Ok(out)
 }

@@ -22,9 +22,14 @@ pub struct Event {
 
 /// Writes events (in one statement); call inside the change's transaction.
 pub async fn emit(conn: &mut AsyncPgConnection, batch: &[Event]) -> QueryResult<()> {
-    if batch.is_empty() {
-        return Ok(());
+    // PostgreSQL takes at most 65,535 parameters in one statement.
+    for chunk in batch.chunks(5000) {
+        emit_chunk(conn, chunk).await?;
     }
+    Ok(())
+}
+
+async fn emit_chunk(conn: &mut AsyncPgConnection, batch: &[Event]) -> QueryResult<()> {
     let rows: Vec<_> = batch
         .iter()
         .map(|e| {

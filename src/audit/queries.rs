@@ -44,12 +44,22 @@ pub struct Change {
     pub after: Option<Value>,
 }
 
-/// Records many changes by one actor in one statement.
+/// Records many changes by one actor, a few thousand per statement (PostgreSQL takes at
+/// most 65,535 parameters in one).
 pub async fn record_many(conn: &mut AsyncPgConnection, actor: &Actor, changes: &[Change]) -> QueryResult<()> {
-    if changes.is_empty() {
-        return Ok(());
-    }
     let request_id = request_context::current_id();
+    for chunk in changes.chunks(4000) {
+        record_chunk(conn, actor, chunk, &request_id).await?;
+    }
+    Ok(())
+}
+
+async fn record_chunk(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    changes: &[Change],
+    request_id: &Option<String>,
+) -> QueryResult<()> {
     let rows: Vec<_> = changes
         .iter()
         .map(|c| {
@@ -61,7 +71,7 @@ pub async fn record_many(conn: &mut AsyncPgConnection, actor: &Actor, changes: &
                 audit_log::entity_id.eq(&c.entity_id),
                 audit_log::before.eq(&c.before),
                 audit_log::after.eq(&c.after),
-                audit_log::request_id.eq(&request_id),
+                audit_log::request_id.eq(request_id),
             )
         })
         .collect();

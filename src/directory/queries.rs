@@ -20,6 +20,11 @@ pub async fn unit(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
     units::table.find(id).select(UnitRow::as_select()).first(conn).await.optional()
 }
 
+/// Units by id, in one query (for checking many references at once).
+pub async fn units_by_ids(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<UnitRow>> {
+    units::table.filter(units::id.eq_any(ids)).select(UnitRow::as_select()).load(conn).await
+}
+
 pub async fn unit_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<UnitRow>> {
     units::table.find(id).select(UnitRow::as_select()).for_update().first(conn).await.optional()
 }
@@ -87,6 +92,11 @@ pub async fn units(
 
 pub async fn user(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<UserRow>> {
     users::table.find(id).select(UserRow::as_select()).first(conn).await.optional()
+}
+
+/// Users by id, in one query.
+pub async fn users_by_ids(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<UserRow>> {
+    users::table.filter(users::id.eq_any(ids)).select(UserRow::as_select()).load(conn).await
 }
 
 pub async fn user_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<UserRow>> {

@@ -604,37 +604,44 @@ pub async fn earlier_matching(
         .await
 }
 
-/// Source, year, received date and status, locking the suggestion (assigning it).
-pub async fn key_facts_for_update(
+/// What later steps need of suggestions: `(id, source, year, received_on, status, is_key)`,
+/// locked for the caller's transaction when `lock` (in id order, so that two batches never
+/// wait on each other in a circle).
+pub async fn facts(
     conn: &mut AsyncPgConnection,
-    id: Uuid,
-) -> QueryResult<Option<(String, i32, Option<chrono::NaiveDate>, String, bool)>> {
-    suggestions::table
-        .find(id)
+    ids: &[Uuid],
+    lock: bool,
+) -> QueryResult<Vec<(Uuid, String, i32, Option<chrono::NaiveDate>, String, bool)>> {
+    let q = suggestions::table
+        .filter(suggestions::id.eq_any(ids))
         .select((
+            suggestions::id,
             suggestions::source,
             suggestions::year,
             suggestions::received_on,
             suggestions::status,
             suggestions::is_key,
         ))
-        .for_update()
-        .first(conn)
-        .await
-        .optional()
+        .order(suggestions::id);
+    if lock { q.for_update().load(conn).await } else { q.load(conn).await }
 }
 
-/// Sets the derived status; the previous one when it changed.
-pub async fn set_status(conn: &mut AsyncPgConnection, id: Uuid, status: &str) -> QueryResult<Option<String>> {
-    let before: String = suggestions::table.find(id).select(suggestions::status).first(conn).await?;
-    if before == status {
-        return Ok(None);
+/// Sets derived statuses, many in one statement: `(id, status)`.
+pub async fn set_statuses(conn: &mut AsyncPgConnection, rows: &[(Uuid, &str)]) -> QueryResult<usize> {
+    use diesel::sql_types::{Array, Uuid as SqlUuid};
+    if rows.is_empty() {
+        return Ok(0);
     }
-    diesel::update(suggestions::table.find(id))
-        .set((suggestions::status.eq(status), suggestions::updated_at.eq(Utc::now())))
-        .execute(conn)
-        .await?;
-    Ok(Some(before))
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
+    let statuses: Vec<&str> = rows.iter().map(|r| r.1).collect();
+    diesel::sql_query(
+        "UPDATE suggestions s SET status = n.status, updated_at = now() \
+         FROM unnest($1::uuid[], $2::text[]) AS n(id, status) WHERE s.id = n.id",
+    )
+    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<Array<Text>, _>(statuses)
+    .execute(conn)
+    .await
 }
 
 /// Sets the supervising leader; returns the previous one.

@@ -560,38 +560,60 @@ pub struct KeyFacts {
     pub is_key: bool,
 }
 
-pub async fn key_facts(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<KeyFacts>, AppError> {
-    Ok(queries::key_facts_for_update(conn, id).await?.map(|(source, year, received_on, status, is_key)| KeyFacts {
-        source: Source::parse(&source).unwrap_or(Source::Npc),
-        year,
-        received_on,
-        status: SuggestionStatus::parse(&status).unwrap_or(SuggestionStatus::Registered),
-        is_key,
-    }))
+/// The facts of suggestions by id; locked for the caller's transaction when `lock`.
+pub async fn facts(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+    lock: bool,
+) -> Result<HashMap<Uuid, KeyFacts>, AppError> {
+    let rows = queries::facts(conn, ids, lock).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, source, year, received_on, status, is_key)| {
+            let facts = KeyFacts {
+                source: Source::parse(&source).unwrap_or(Source::Npc),
+                year,
+                received_on,
+                status: SuggestionStatus::parse(&status).unwrap_or(SuggestionStatus::Registered),
+                is_key,
+            };
+            (id, facts)
+        })
+        .collect())
 }
 
-/// Writes the status the assignments give the suggestion (an event and an audit row when
-/// it changes).
-pub async fn set_status(
+/// Writes the statuses the assignments give suggestions: `(id, before, after)`; for each
+/// that changed, an audit row and a `suggestion.status_changed` event.
+pub async fn set_statuses(
     conn: &mut AsyncPgConnection,
     actor: &Actor,
-    id: Uuid,
-    status: SuggestionStatus,
+    changes: &[(Uuid, SuggestionStatus, SuggestionStatus)],
 ) -> Result<(), AppError> {
-    let Some(before) = queries::set_status(conn, id, status.as_str()).await? else { return Ok(()) };
-    let (b, a) = (json!({"status": before}), json!({"status": status}));
-    audit::record(conn, actor, "suggestion.status", "suggestion", &id.to_string(), Some(b), Some(a)).await?;
-    audit::emit(
-        conn,
-        &[Event {
+    let changed: Vec<&(Uuid, SuggestionStatus, SuggestionStatus)> = changes.iter().filter(|c| c.1 != c.2).collect();
+    let rows: Vec<(Uuid, &str)> = changed.iter().map(|c| (c.0, c.2.as_str())).collect();
+    queries::set_statuses(conn, &rows).await?;
+    let audit_rows: Vec<Change> = changed
+        .iter()
+        .map(|(id, before, after)| Change {
+            action: "suggestion.status",
+            entity_type: "suggestion",
+            entity_id: id.to_string(),
+            before: Some(json!({"status": before})),
+            after: Some(json!({"status": after})),
+        })
+        .collect();
+    audit::record_many(conn, actor, &audit_rows).await?;
+    let events: Vec<Event> = changed
+        .iter()
+        .map(|(id, before, after)| Event {
             kind: "suggestion.status_changed",
             entity_type: "suggestion",
-            entity_id: id,
+            entity_id: *id,
             version: None,
-            payload: json!({"id": id, "status": status, "previous_status": before}),
-        }],
-    )
-    .await?;
+            payload: json!({"id": id, "status": after, "previous_status": before}),
+        })
+        .collect();
+    audit::emit(conn, &events).await?;
     Ok(())
 }
 
