@@ -14,6 +14,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::principal::Authenticator;
 use crate::auth::token::Keys;
+use crate::calendar::queries::CalendarCache;
 use crate::config::Config;
 use crate::db::{self, DbConn, DbPool};
 use crate::error::AppError;
@@ -21,6 +22,9 @@ use crate::http::metrics::Metrics;
 use crate::http::pagination::CursorCodec;
 use crate::http::{json, request_context};
 use crate::{assignments, audit, auth, directory, ops, suggestions};
+
+/// How long another instance's calendar change may take to show in due states.
+const CALENDAR_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// What every handler can reach.
 pub struct AppState {
@@ -35,6 +39,8 @@ pub struct AppState {
     pub cursors: CursorCodec,
     pub metrics: web::Data<Metrics>,
     pub spec: Arc<utoipa::openapi::OpenApi>,
+    /// The working-day calendar, for showing due states.
+    pub calendar: Arc<CalendarCache>,
 }
 
 impl AppState {
@@ -55,6 +61,7 @@ impl AppState {
             cursors: CursorCodec::new(secret),
             metrics: web::Data::new(Metrics::new()),
             spec: Arc::new(crate::openapi::spec()),
+            calendar: Arc::new(CalendarCache::new(CALENDAR_TTL)),
             config: Arc::new(config),
         }
     }
@@ -70,6 +77,7 @@ impl AppState {
             cursors: self.cursors.clone(),
             metrics: self.metrics.clone(),
             spec: self.spec.clone(),
+            calendar: self.calendar.clone(),
         }
     }
 

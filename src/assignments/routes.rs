@@ -28,7 +28,7 @@ fn with_etag<T: serde::Serialize>(version: i32, body: &T) -> HttpResponse {
 }
 
 async fn clock(state: &AppState, conn: &mut diesel_async::AsyncPgConnection) -> Result<service::Clock, AppError> {
-    service::Clock::load(conn, state.config.due_soon_days).await
+    Ok(service::Clock::new(state.calendar.get(conn).await?, state.config.due_soon_days))
 }
 
 /// Assignments the caller may see: key suggestions first, then by due date. `due_state`
@@ -89,10 +89,9 @@ pub async fn create_assignments(
     principal.require(Operation::Assign)?;
     let mut conn = state.conn().await?;
     let actor = principal.actor();
-    let warn = state.config.due_soon_days;
     create_once(&mut conn, principal.user_id, &key, "POST /assignments", &body.0, async |conn| {
         let ids = service::assign(conn, &actor, &body).await?;
-        let clock = service::Clock::load(conn, warn).await?;
+        let clock = clock(&state, conn).await?;
         let mut items = Vec::with_capacity(ids.len());
         for id in ids {
             items.push(service::read(conn, &principal, id, &clock).await?);
@@ -628,6 +627,7 @@ pub async fn put_holiday(
     principal.require(Operation::DirectoryWrite)?;
     let mut conn = state.conn().await?;
     let change = deadlines::set_day(&mut conn, &principal.actor(), *day, &if_match, &body).await?;
+    state.calendar.invalidate();
     Ok(HttpResponse::Ok().json(change))
 }
 
@@ -655,7 +655,9 @@ pub async fn delete_holiday(
     principal.require(Operation::DirectoryWrite)?;
     if_match.require()?;
     let mut conn = state.conn().await?;
-    Ok(HttpResponse::Ok().json(deadlines::remove_day(&mut conn, &principal.actor(), *day, &if_match).await?))
+    let change = deadlines::remove_day(&mut conn, &principal.actor(), *day, &if_match).await?;
+    state.calendar.invalidate();
+    Ok(HttpResponse::Ok().json(change))
 }
 
 /// The deadline rules.

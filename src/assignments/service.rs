@@ -37,7 +37,7 @@ pub fn scope(principal: &Principal, op: Operation) -> Result<AssignmentScope, Ap
     })
 }
 
-fn in_scope(row: &crate::assignments::model::AssignmentRow, scope: &AssignmentScope) -> bool {
+fn in_scope(row: &AssignmentRow, scope: &AssignmentScope) -> bool {
     scope.all
         || scope.leader.is_some() && row.leader_id == scope.leader
         || scope.unit.is_some() && (Some(row.unit_id) == scope.unit || row.section_id == scope.unit)
@@ -46,14 +46,19 @@ fn in_scope(row: &crate::assignments::model::AssignmentRow, scope: &AssignmentSc
 
 /// How the service judges due states: the calendar, today, and the warning span.
 pub struct Clock {
-    pub calendar: Calendar,
+    pub calendar: std::sync::Arc<Calendar>,
     pub today: NaiveDate,
     pub warn_days: u32,
 }
 
 impl Clock {
     pub async fn load(conn: &mut AsyncPgConnection, warn_days: u32) -> Result<Self, AppError> {
-        Ok(Clock { calendar: cal::calendar(conn).await?, today: calendar::today(), warn_days })
+        Ok(Clock::new(std::sync::Arc::new(cal::calendar(conn).await?), warn_days))
+    }
+
+    /// Today's clock on a calendar read earlier.
+    pub fn new(calendar: std::sync::Arc<Calendar>, warn_days: u32) -> Self {
+        Clock { calendar, today: calendar::today(), warn_days }
     }
 
     pub fn soon_until(&self) -> NaiveDate {
@@ -114,7 +119,7 @@ pub async fn read(
     Ok(to_assignment(clock, row))
 }
 
-fn event(kind: &'static str, row: &crate::assignments::model::AssignmentRow, extra: serde_json::Value) -> Event {
+fn event(kind: &'static str, row: &AssignmentRow, extra: serde_json::Value) -> Event {
     let mut payload = json!({
         "id": row.id, "suggestion_id": row.suggestion_id, "unit_id": row.unit_id, "section_id": row.section_id,
         "role": row.role, "round": row.round, "state": row.state, "due_on": row.due_on, "version": row.version,
@@ -125,13 +130,29 @@ fn event(kind: &'static str, row: &crate::assignments::model::AssignmentRow, ext
     Event { kind, entity_type: "assignment", entity_id: row.id, version: Some(row.version), payload }
 }
 
-fn snapshot(row: &crate::assignments::model::AssignmentRow) -> serde_json::Value {
+fn snapshot(row: &AssignmentRow) -> serde_json::Value {
     json!({
         "suggestion_id": row.suggestion_id, "unit_id": row.unit_id, "role": row.role, "round": row.round,
         "section_id": row.section_id, "leader_id": row.leader_id, "liaison_id": row.liaison_id, "state": row.state,
         "assigned_on": row.assigned_on, "rule_id": row.rule_id, "rule_due_on": row.rule_due_on,
         "extended_to": row.extended_to, "due_on": row.due_on, "dispute_until": row.dispute_until,
     })
+}
+
+/// Records a change of an assignment: its audit row (before and after) and its event.
+async fn record_change(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    action: &str,
+    before: &AssignmentRow,
+    after: &AssignmentRow,
+    kind: &'static str,
+    extra: serde_json::Value,
+) -> Result<(), AppError> {
+    let id = after.id.to_string();
+    audit::record(conn, actor, action, "assignment", &id, Some(snapshot(before)), Some(snapshot(after))).await?;
+    audit::emit(conn, &[event(kind, after, extra)]).await?;
+    Ok(())
 }
 
 /// The deadline kind of an assignment: a reply (or a new round's reply), or an opinion.
@@ -442,7 +463,7 @@ async fn locked(
     op: Operation,
     id: Uuid,
     if_match: &IfMatch,
-) -> Result<(crate::assignments::model::AssignmentRow, AssignmentState, HandlingRole), AppError> {
+) -> Result<(AssignmentRow, AssignmentState, HandlingRole), AppError> {
     let scope = scope(principal, op)?;
     let row = queries::for_update(conn, id)
         .await?
@@ -470,22 +491,11 @@ pub async fn act(
             Action::SignIn => queries::sign_in(conn, id, principal.user_id).await?,
             _ => queries::set_state(conn, id, to).await?,
         };
-        let name = match action {
-            Action::SignIn => "assignment.sign_in",
-            _ => "assignment.start",
+        let (name, kind) = match action {
+            Action::SignIn => ("assignment.sign_in", "assignment.signed_in"),
+            _ => ("assignment.start", "assignment.started"),
         };
-        audit::record(
-            conn,
-            &actor,
-            name,
-            "assignment",
-            &id.to_string(),
-            Some(snapshot(&before)),
-            Some(snapshot(&after)),
-        )
-        .await?;
-        let kind = if action == Action::SignIn { "assignment.signed_in" } else { "assignment.started" };
-        audit::emit(conn, &[event(kind, &after, json!({}))]).await?;
+        record_change(conn, &actor, name, &before, &after, kind, json!({})).await?;
         update_suggestion_status(conn, &actor, after.suggestion_id).await
     })
     .await
@@ -606,35 +616,13 @@ pub async fn decide_dispute(
             };
             let ids = assign(conn, actor, &new).await?;
             let after = queries::mark_reassigned(conn, row.id, ids[0]).await?;
-            audit::record(
-                conn,
-                actor,
-                "assignment.reassign",
-                "assignment",
-                &row.id.to_string(),
-                Some(snapshot(&row)),
-                Some(snapshot(&after)),
-            )
-            .await?;
-            audit::emit(
-                conn,
-                &[event("assignment.reassigned", &after, json!({"reassigned_to": ids[0], "dispute_id": dispute_id}))],
-            )
-            .await?;
+            let extra = json!({"reassigned_to": ids[0], "dispute_id": dispute_id});
+            record_change(conn, actor, "assignment.reassign", &row, &after, "assignment.reassigned", extra).await?;
         } else {
             let after = queries::set_state(conn, row.id, to).await?;
-            audit::record(
-                conn,
-                actor,
-                "assignment.dispute_refused",
-                "assignment",
-                &row.id.to_string(),
-                Some(snapshot(&row)),
-                Some(snapshot(&after)),
-            )
-            .await?;
-            audit::emit(conn, &[event("assignment.dispute_refused", &after, json!({"dispute_id": dispute_id}))])
-                .await?;
+            let extra = json!({"dispute_id": dispute_id});
+            let refused = "assignment.dispute_refused";
+            record_change(conn, actor, refused, &row, &after, refused, extra).await?;
         }
         update_suggestion_status(conn, actor, row.suggestion_id).await?;
         Ok(decided)
@@ -802,21 +790,8 @@ pub async fn decide_extension(
         };
         let decided = queries::decide_extension(conn, extension_id, outcome).await?;
         let after = queries::set_due(conn, row.id, row.rule_due_on, Some(until), until.max(row.rule_due_on)).await?;
-        audit::record(
-            conn,
-            actor,
-            "extension.approve",
-            "assignment",
-            &row.id.to_string(),
-            Some(snapshot(&row)),
-            Some(snapshot(&after)),
-        )
-        .await?;
-        audit::emit(
-            conn,
-            &[event("extension.approved", &after, json!({"extension_id": extension_id, "extended_to": until}))],
-        )
-        .await?;
+        let extra = json!({"extension_id": extension_id, "extended_to": until});
+        record_change(conn, actor, "extension.approve", &row, &after, "extension.approved", extra).await?;
         Ok(decided)
     })
     .await

@@ -28,6 +28,41 @@ pub struct Holiday {
     pub updated_at: chrono::DateTime<Utc>,
 }
 
+/// The calendar for showing due states, read at most once per `ttl`: reads need not query
+/// the holiday table each time. This instance's own changes show at once (`invalidate`),
+/// another instance's after at most `ttl`. Due dates themselves are always computed from a
+/// fresh read inside the changing transaction.
+pub struct CalendarCache {
+    ttl: std::time::Duration,
+    current: std::sync::RwLock<Option<(std::time::Instant, std::sync::Arc<Calendar>)>>,
+}
+
+impl CalendarCache {
+    pub fn new(ttl: std::time::Duration) -> Self {
+        Self { ttl, current: std::sync::RwLock::new(None) }
+    }
+
+    pub async fn get(&self, conn: &mut AsyncPgConnection) -> QueryResult<std::sync::Arc<Calendar>> {
+        if let Ok(guard) = self.current.read()
+            && let Some((read_at, calendar)) = guard.as_ref()
+            && read_at.elapsed() < self.ttl
+        {
+            return Ok(calendar.clone());
+        }
+        let calendar = std::sync::Arc::new(calendar(conn).await?);
+        if let Ok(mut guard) = self.current.write() {
+            *guard = Some((std::time::Instant::now(), calendar.clone()));
+        }
+        Ok(calendar)
+    }
+
+    pub fn invalidate(&self) {
+        if let Ok(mut guard) = self.current.write() {
+            *guard = None;
+        }
+    }
+}
+
 /// The whole calendar, for computing dates.
 pub async fn calendar(conn: &mut AsyncPgConnection) -> QueryResult<Calendar> {
     let rows: Vec<(NaiveDate, String, String)> =
