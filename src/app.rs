@@ -15,13 +15,15 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::principal::Authenticator;
 use crate::auth::token::Keys;
 use crate::calendar::queries::CalendarCache;
+use crate::calendar::service::Recompute;
+use crate::calendar::{Clock, Today};
 use crate::config::Config;
 use crate::db::{self, DbConn, DbPool};
 use crate::error::AppError;
 use crate::http::metrics::Metrics;
 use crate::http::pagination::CursorCodec;
 use crate::http::{json, request_context};
-use crate::{assignments, audit, auth, directory, ops, suggestions};
+use crate::{assignments, audit, auth, calendar, directory, ops, suggestions};
 
 /// How long another instance's calendar change may take to show in due states.
 const CALENDAR_TTL: std::time::Duration = std::time::Duration::from_secs(60);
@@ -41,6 +43,10 @@ pub struct AppState {
     pub spec: Arc<utoipa::openapi::OpenApi>,
     /// The working-day calendar, for showing due states.
     pub calendar: Arc<CalendarCache>,
+    /// Where today's date comes from.
+    pub today: Today,
+    /// What recomputes due dates when the calendar or a rule changes (the assignments').
+    pub due_dates: Recompute,
 }
 
 impl AppState {
@@ -62,6 +68,8 @@ impl AppState {
             metrics: web::Data::new(Metrics::new()),
             spec: Arc::new(crate::openapi::spec()),
             calendar: Arc::new(CalendarCache::new(CALENDAR_TTL)),
+            today: Today::default(),
+            due_dates: assignments::service::due_states::recompute_hook,
             config: Arc::new(config),
         }
     }
@@ -78,7 +86,14 @@ impl AppState {
             metrics: self.metrics.clone(),
             spec: self.spec.clone(),
             calendar: self.calendar.clone(),
+            today: self.today,
+            due_dates: self.due_dates,
         }
+    }
+
+    /// How due states are judged now: the (cached) calendar, today, the warning span.
+    pub async fn clock(&self, conn: &mut diesel_async::AsyncPgConnection) -> Result<Clock, AppError> {
+        Ok(Clock::new(self.calendar.get(conn).await?, self.today.date(), self.config.due_soon_days))
     }
 
     /// A connection for this request, or 503.
@@ -94,6 +109,7 @@ pub fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(auth::routes::routes)
             .configure(directory::routes::routes)
             .configure(suggestions::routes::routes)
+            .configure(calendar::routes::routes)
             .configure(assignments::routes::routes)
             .configure(audit::routes::routes),
     );

@@ -10,11 +10,11 @@ use uuid::Uuid;
 
 use crate::assignments::model::{NewAssignments, UnitAssignment};
 use crate::assignments::rules::HandlingRole;
-use crate::assignments::{queries as assignment_queries, service as assignments};
+use crate::assignments::service::assigning;
 use crate::audit::Actor;
 use crate::auth::policy::Role;
 use crate::db;
-use crate::directory::model::{NewDeputy, NewUnit, NewUser, UnitKind, UserKind};
+use crate::directory::model::{Body, NewDeputy, NewUnit, NewUser, UnitKind, UserKind};
 use crate::directory::{queries as directory, service as people};
 use crate::error::AppError;
 use crate::suggestions::model::{ImportRow, Source, SyncedSuggestion};
@@ -328,14 +328,14 @@ async fn assign_year(conn: &mut AsyncPgConnection) -> Result<usize, String> {
     let bureau = unit_id(conn, BUREAU).await?;
     let (leader, head) = (user_id(conn, "fenguan").await?, user_id(conn, "juzhang").await?);
     let liaisons = [("建设工程管理科", user_id(conn, "jsgc").await?), ("耕地保护科", user_id(conn, "gdbh").await?)];
-    let keys: Vec<(String, i32, String)> =
-        SUGGESTIONS.iter().map(|s| ("npc".to_string(), 2023, s.external_no.to_string())).collect();
+    let keys: Vec<crate::suggestions::queries::Key> =
+        SUGGESTIONS.iter().map(|s| (Source::Npc, 2023, s.external_no.to_string())).collect();
     let ids = crate::suggestions::queries::ids_by_keys(conn, &keys).await.map_err(text)?;
     let assigned_on = chrono::NaiveDate::parse_from_str(ASSIGNED_ON, "%Y-%m-%d").map_err(|e| e.to_string())?;
     let mut assigned = 0;
     for (s, key) in SUGGESTIONS.iter().zip(&keys) {
         let id = *ids.get(key).ok_or(format!("suggestion {} missing", s.external_no))?;
-        if !assignment_queries::of_suggestions(conn, &[id]).await.map_err(text)?.is_empty() {
+        if !crate::assignments::queries::of_suggestions(conn, &[id]).await.map_err(text)?.is_empty() {
             continue;
         }
         let (role, section, lead) = match s.handling {
@@ -369,7 +369,9 @@ async fn assign_year(conn: &mut AsyncPgConnection) -> Result<usize, String> {
             units,
             supervisor_id: s.is_key.then_some(head),
         };
-        db::transaction(conn, async |conn| assignments::assign(conn, &actor, &new).await).await.map_err(explain)?;
+        let today = crate::calendar::Today::default().date();
+        let assign = async |conn: &mut AsyncPgConnection| assigning::assign(conn, &actor, &new, today).await;
+        db::transaction(conn, assign).await.map_err(explain)?;
         assigned += 1;
     }
     Ok(assigned)
@@ -438,13 +440,13 @@ async fn load_directory(conn: &mut AsyncPgConnection, loaded: &mut Loaded) -> Re
 
     for (name, delegation) in DEPUTIES {
         let existing =
-            directory::deputy_ids_by_name(conn, "npc", &[name.to_string()]).await.map_err(|e| e.to_string())?;
+            directory::deputy_ids_by_name(conn, Body::Npc, &[name.to_string()]).await.map_err(|e| e.to_string())?;
         if existing.contains_key(*name) {
             continue;
         }
         let user_id = (*name == "杨国哲").then(|| user_ids.get("yangguozhe").copied()).flatten();
         let new = NewDeputy {
-            body: crate::directory::model::Body::Npc,
+            body: Body::Npc,
             name: name.to_string(),
             delegation: Some(delegation.to_string()),
             phone: Some(format!("1380000{:04}", name.chars().map(|c| c as u32).sum::<u32>() % 10_000)),

@@ -329,6 +329,21 @@ fn from_database_error(kind: DatabaseErrorKind, info: &(dyn DatabaseErrorInforma
     }
 }
 
+/// Turns the violation of one named constraint into the error the caller chose; every
+/// other database error goes the usual way (`From<diesel::result::Error>`).
+pub trait OnConstraint<T> {
+    fn on_constraint(self, constraint: &str, error: impl FnOnce() -> AppError) -> Result<T, AppError>;
+}
+
+impl<T> OnConstraint<T> for Result<T, diesel::result::Error> {
+    fn on_constraint(self, constraint: &str, error: impl FnOnce() -> AppError) -> Result<T, AppError> {
+        self.map_err(|e| match &e {
+            diesel::result::Error::DatabaseError(_, info) if info.constraint_name() == Some(constraint) => error(),
+            _ => AppError::from(e),
+        })
+    }
+}
+
 /// The field a constraint guards: PostgreSQL names them `<table>_<columns>_<key|fkey>`.
 fn constraint_field(table: Option<&str>, constraint: Option<&str>, column: Option<&str>) -> String {
     if let Some(column) = column {

@@ -122,8 +122,9 @@ async fn due_state_job(pool: DbPool, warn_days: u32, interval: Duration) {
         tick.tick().await;
         let Ok(mut conn) = db::conn(&pool).await else { continue };
         let result = async {
-            let clock = crate::assignments::service::Clock::load(&mut conn, warn_days).await?;
-            crate::assignments::service::run_due_states(&mut conn, &clock).await
+            let calendar = std::sync::Arc::new(crate::calendar::queries::calendar(&mut conn).await?);
+            let clock = crate::calendar::Clock::new(calendar, crate::calendar::Today::default().date(), warn_days);
+            crate::assignments::service::due_states::run_due_states(&mut conn, &clock).await
         }
         .await;
         match result {

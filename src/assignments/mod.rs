@@ -2,7 +2,7 @@
 //! the deadline rules and the working-day calendar; sign-in, disputes, extensions,
 //! reminders, the due-state job, and the year's task assignment table.
 
-pub mod deadlines;
+pub mod due_dates;
 pub mod model;
 pub mod queries;
 pub mod routes;

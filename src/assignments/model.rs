@@ -6,35 +6,62 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::assignments::rules::{Action, AssignmentState, HandlingRole};
-use crate::calendar::DueState;
+use crate::assignments::rules::Action;
 use crate::calendar::rules::Explanation;
+use crate::db::enums::{AssignmentState, DisputeStatus, DueState, ExtensionStatus, HandlingRole, ReminderKind};
+use crate::db::schema::{assignments, suggestions};
+use crate::db::sql::static_sql;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = crate::db::schema::assignments)]
+#[diesel(table_name = assignments)]
 pub struct AssignmentRow {
     pub id: Uuid,
     pub suggestion_id: Uuid,
     pub unit_id: Uuid,
-    pub role: String,
+    pub role: HandlingRole,
     pub round: i32,
     pub section_id: Option<Uuid>,
     pub leader_id: Option<Uuid>,
     pub liaison_id: Option<Uuid>,
-    pub state: String,
+    pub state: AssignmentState,
     pub assigned_on: NaiveDate,
     pub rule_id: Uuid,
     pub rule_due_on: NaiveDate,
     pub extended_to: Option<NaiveDate>,
     pub due_on: NaiveDate,
     pub dispute_until: Option<NaiveDate>,
-    pub due_state: String,
+    /// The due state the due-state job last recorded (it reminds on each change).
+    pub due_state: DueState,
     pub signed_in_at: Option<DateTime<Utc>>,
     pub signed_in_by: Option<Uuid>,
     pub reassigned_to: Option<Uuid>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+static_sql!(pub UnitName: diesel::sql_types::Text = "(SELECT u.name FROM units u WHERE u.id = assignments.unit_id)");
+static_sql!(
+    pub SectionName: diesel::sql_types::Nullable<diesel::sql_types::Text> =
+        "(SELECT u.name FROM units u WHERE u.id = assignments.section_id)"
+);
+
+/// An assignment with what lists show of its suggestion and units.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = assignments)]
+pub struct ListRow {
+    #[diesel(embed)]
+    pub row: AssignmentRow,
+    #[diesel(select_expression = suggestions::external_no)]
+    pub external_no: String,
+    #[diesel(select_expression = suggestions::title)]
+    pub title: String,
+    #[diesel(select_expression = suggestions::is_key)]
+    pub is_key: bool,
+    #[diesel(select_expression = UnitName)]
+    pub unit_name: String,
+    #[diesel(select_expression = SectionName)]
+    pub section_name: Option<String>,
 }
 
 /// A suggestion's assignment to a unit (交办).
@@ -145,13 +172,12 @@ pub struct Dispute {
     pub suggested_unit_id: Option<Uuid>,
     pub requested_by: Uuid,
     pub requested_at: DateTime<Utc>,
-    /// `pending`, `accepted` or `refused`.
-    pub status: String,
+    pub status: DisputeStatus,
     pub decided_by: Option<Uuid>,
     pub decided_at: Option<DateTime<Utc>>,
     pub decision_note: Option<String>,
     /// The assignment's state when disputed (where a refusal returns it).
-    pub state_before: String,
+    pub state_before: AssignmentState,
     pub version: i32,
 }
 
@@ -187,8 +213,7 @@ pub struct Extension {
     pub requested_until: NaiveDate,
     pub requested_by: Uuid,
     pub requested_at: DateTime<Utc>,
-    /// `pending`, `approved` or `refused`.
-    pub status: String,
+    pub status: ExtensionStatus,
     pub approved_until: Option<NaiveDate>,
     pub explanation: Option<String>,
     pub explained_on: Option<NaiveDate>,
@@ -211,8 +236,7 @@ pub struct NewReminder {
 pub struct Reminder {
     pub id: Uuid,
     pub assignment_id: Uuid,
-    /// `manual`, `due_soon` or `overdue`.
-    pub kind: String,
+    pub kind: ReminderKind,
     pub message: Option<String>,
     pub due_on: NaiveDate,
     /// Null for the due-state job's reminders.

@@ -8,9 +8,8 @@ use diesel::sql_types::Bool;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::assignments::model::{AssignmentFilter, AssignmentRow, Dispute, Extension, Reminder};
-use crate::assignments::rules::AssignmentState;
-use crate::calendar::DueState;
+use crate::assignments::model::{AssignmentFilter, AssignmentRow, Dispute, Extension, ListRow, Reminder};
+use crate::db::enums::{AssignmentState, DisputeStatus, DueState, ExtensionStatus, HandlingRole, Source};
 use crate::db::schema::{assignments, disputes, extensions, reminders, suggestions};
 
 /// Which assignments a caller may see (any that one of the present conditions allows).
@@ -26,8 +25,8 @@ pub struct AssignmentScope {
 }
 
 /// Assignments joined with their suggestions: what the read queries select from.
-type Source = diesel::helper_types::InnerJoinQuerySource<assignments::table, suggestions::table>;
-type Condition = Box<dyn BoxableExpression<Source, Pg, SqlType = Bool>>;
+type Joined = diesel::helper_types::InnerJoinQuerySource<assignments::table, suggestions::table>;
+type Condition = Box<dyn BoxableExpression<Joined, Pg, SqlType = Bool>>;
 
 fn or(a: Condition, b: Condition) -> Condition {
     Box::new(a.or(b))
@@ -46,63 +45,15 @@ pub fn scope_condition(scope: &AssignmentScope) -> Option<Condition> {
         parts.push(Box::new(assignments::unit_id.eq(u).or(assignments::section_id.eq(u).assume_not_null())));
     }
     if let Some(u) = scope.co_unit {
-        parts.push(Box::new(assignments::unit_id.eq(u).and(assignments::role.eq("co"))));
+        parts.push(Box::new(assignments::unit_id.eq(u).and(assignments::role.eq(HandlingRole::Co))));
     }
     Some(parts.into_iter().reduce(or).unwrap_or_else(|| Box::new(false.into_sql::<Bool>())))
-}
-
-/// Unit names, selected as static fragments (cached prepared statements).
-mod names {
-    use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping, is_aggregate};
-    use diesel::pg::Pg;
-    use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-    use diesel::sql_types::{Nullable, Text};
-
-    macro_rules! static_sql {
-        ($name:ident: $st:ty = $sql:expr) => {
-            #[derive(Debug, Clone, Copy, QueryId)]
-            pub struct $name;
-            impl Expression for $name {
-                type SqlType = $st;
-            }
-            impl<QS> SelectableExpression<QS> for $name {}
-            impl<QS> AppearsOnTable<QS> for $name {}
-            impl<G> ValidGrouping<G> for $name {
-                type IsAggregate = is_aggregate::Never;
-            }
-            impl QueryFragment<Pg> for $name {
-                fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> diesel::QueryResult<()> {
-                    out.push_sql($sql);
-                    Ok(())
-                }
-            }
-        };
-    }
-    static_sql!(UnitName: Text = "(SELECT u.name FROM units u WHERE u.id = assignments.unit_id)");
-    static_sql!(SectionName: Nullable<Text> = "(SELECT u.name FROM units u WHERE u.id = assignments.section_id)");
-}
-use names::{SectionName, UnitName};
-
-/// An assignment with what lists show of its suggestion and units.
-pub type ListRow = (AssignmentRow, String, String, bool, String, Option<String>);
-
-macro_rules! list_columns {
-    () => {
-        (
-            AssignmentRow::as_select(),
-            suggestions::external_no,
-            suggestions::title,
-            suggestions::is_key,
-            UnitName,
-            SectionName,
-        )
-    };
 }
 
 pub async fn get(conn: &mut AsyncPgConnection, id: Uuid, scope: &AssignmentScope) -> QueryResult<Option<ListRow>> {
     let mut q = assignments::table
         .inner_join(suggestions::table)
-        .select(list_columns!())
+        .select(ListRow::as_select())
         .filter(assignments::id.eq(id))
         .into_boxed();
     if let Some(c) = scope_condition(scope) {
@@ -128,7 +79,7 @@ pub async fn list(
     after: Option<After>,
     fetch: i64,
 ) -> QueryResult<Vec<ListRow>> {
-    let mut q = assignments::table.inner_join(suggestions::table).select(list_columns!()).into_boxed();
+    let mut q = assignments::table.inner_join(suggestions::table).select(ListRow::as_select()).into_boxed();
     if let Some(c) = scope_condition(scope) {
         q = q.filter(c);
     }
@@ -139,10 +90,10 @@ pub async fn list(
         q = q.filter(assignments::unit_id.eq(u).or(assignments::section_id.eq(u).assume_not_null()));
     }
     if let Some(r) = f.role {
-        q = q.filter(assignments::role.eq(r.as_str()));
+        q = q.filter(assignments::role.eq(r));
     }
     if let Some(s) = f.state {
-        q = q.filter(assignments::state.eq(s.as_str()));
+        q = q.filter(assignments::state.eq(s));
     }
     if let Some(l) = f.leader_id {
         q = q.filter(assignments::leader_id.eq(l));
@@ -169,23 +120,21 @@ pub async fn list(
     q.order((suggestions::is_key.desc(), assignments::due_on, assignments::id)).limit(fetch).load(conn).await
 }
 
-/// Every assignment of these suggestions: `(suggestion, round, unit, role, state)`, for
-/// checking new ones against the live ones and deriving the suggestions' statuses.
-pub async fn of_suggestions(
-    conn: &mut AsyncPgConnection,
-    ids: &[Uuid],
-) -> QueryResult<Vec<(Uuid, i32, Uuid, String, String)>> {
-    assignments::table
-        .filter(assignments::suggestion_id.eq_any(ids))
-        .select((
-            assignments::suggestion_id,
-            assignments::round,
-            assignments::unit_id,
-            assignments::role,
-            assignments::state,
-        ))
-        .load(conn)
-        .await
+/// An assignment a suggestion has already, as checking new ones against the live ones and
+/// deriving the suggestion's status need it.
+#[derive(Debug, Clone, Copy, Queryable, Selectable)]
+#[diesel(table_name = assignments)]
+pub struct Existing {
+    pub suggestion_id: Uuid,
+    pub round: i32,
+    pub unit_id: Uuid,
+    pub role: HandlingRole,
+    pub state: AssignmentState,
+}
+
+/// Every assignment of these suggestions.
+pub async fn of_suggestions(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<Existing>> {
+    assignments::table.filter(assignments::suggestion_id.eq_any(ids)).select(Existing::as_select()).load(conn).await
 }
 
 /// The fields of a new assignment.
@@ -194,7 +143,7 @@ pub struct NewRow {
     pub id: Uuid,
     pub suggestion_id: Uuid,
     pub unit_id: Uuid,
-    pub role: &'static str,
+    pub role: HandlingRole,
     pub round: i32,
     pub section_id: Option<Uuid>,
     pub leader_id: Option<Uuid>,
@@ -204,7 +153,6 @@ pub struct NewRow {
     pub rule_due_on: NaiveDate,
     pub due_on: NaiveDate,
     pub dispute_until: Option<NaiveDate>,
-    pub due_state: &'static str,
 }
 
 /// Inserts new assignments, a few thousand per statement (PostgreSQL takes at most 65,535
@@ -235,7 +183,6 @@ async fn insert_chunk(conn: &mut AsyncPgConnection, rows: &[NewRow]) -> QueryRes
                 assignments::rule_due_on.eq(r.rule_due_on),
                 assignments::due_on.eq(r.due_on),
                 assignments::dispute_until.eq(r.dispute_until),
-                assignments::due_state.eq(r.due_state),
             )
         })
         .collect();
@@ -250,7 +197,7 @@ async fn insert_chunk(conn: &mut AsyncPgConnection, rows: &[NewRow]) -> QueryRes
 pub async fn set_state(conn: &mut AsyncPgConnection, id: Uuid, state: AssignmentState) -> QueryResult<AssignmentRow> {
     diesel::update(assignments::table.find(id))
         .set((
-            assignments::state.eq(state.as_str()),
+            assignments::state.eq(state),
             assignments::version.eq(assignments::version + 1),
             assignments::updated_at.eq(Utc::now()),
         ))
@@ -264,7 +211,7 @@ pub async fn sign_in(conn: &mut AsyncPgConnection, id: Uuid, by: Uuid) -> QueryR
     let now = Utc::now();
     diesel::update(assignments::table.find(id))
         .set((
-            assignments::state.eq(AssignmentState::Accepted.as_str()),
+            assignments::state.eq(AssignmentState::Accepted),
             assignments::signed_in_at.eq(now),
             assignments::signed_in_by.eq(by),
             assignments::version.eq(assignments::version + 1),
@@ -279,7 +226,7 @@ pub async fn sign_in(conn: &mut AsyncPgConnection, id: Uuid, by: Uuid) -> QueryR
 pub async fn mark_reassigned(conn: &mut AsyncPgConnection, id: Uuid, to: Uuid) -> QueryResult<AssignmentRow> {
     diesel::update(assignments::table.find(id))
         .set((
-            assignments::state.eq(AssignmentState::Reassigned.as_str()),
+            assignments::state.eq(AssignmentState::Reassigned),
             assignments::reassigned_to.eq(to),
             assignments::version.eq(assignments::version + 1),
             assignments::updated_at.eq(Utc::now()),
@@ -332,7 +279,7 @@ pub async fn dispute_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> Query
 pub async fn decide_dispute(
     conn: &mut AsyncPgConnection,
     id: Uuid,
-    status: &str,
+    status: DisputeStatus,
     by: Uuid,
     note: Option<&str>,
 ) -> QueryResult<Dispute> {
@@ -358,6 +305,9 @@ pub async fn disputes_of(conn: &mut AsyncPgConnection, assignment_id: Uuid) -> Q
         .await
 }
 
+/// The unique index that allows one pending extension request per assignment.
+pub const ONE_PENDING_EXTENSION: &str = "extensions_one_pending_key";
+
 pub async fn insert_extension(conn: &mut AsyncPgConnection, e: &Extension) -> QueryResult<Extension> {
     diesel::insert_into(extensions::table)
         .values((
@@ -378,7 +328,7 @@ pub async fn extension_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> Que
 
 /// The fields of an extension decision.
 pub struct ExtensionOutcome<'a> {
-    pub status: &'a str,
+    pub status: ExtensionStatus,
     pub approved_until: Option<NaiveDate>,
     pub explanation: Option<&'a str>,
     pub explained_on: Option<NaiveDate>,
@@ -494,33 +444,31 @@ pub struct DueCountRow {
 }
 
 /// What recomputing an open assignment's due dates needs.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = assignments)]
 pub struct OpenDue {
     pub id: Uuid,
+    #[diesel(select_expression = suggestions::source)]
+    pub source: Source,
+    #[diesel(select_expression = suggestions::received_on)]
+    pub received_on: Option<NaiveDate>,
+    pub role: HandlingRole,
+    pub round: i32,
     pub rule_id: Uuid,
     pub assigned_on: NaiveDate,
-    pub received_on: Option<NaiveDate>,
     pub rule_due_on: NaiveDate,
     pub extended_to: Option<NaiveDate>,
     pub due_on: NaiveDate,
     pub dispute_until: Option<NaiveDate>,
 }
 
-/// Every open assignment, for recomputing due dates after the calendar or a rule changed.
+/// The open assignments (of one rule, or all), for recomputing due dates after the calendar
+/// or a rule changed.
 pub async fn open_dues(conn: &mut AsyncPgConnection, rule: Option<Uuid>) -> QueryResult<Vec<OpenDue>> {
     let mut q = assignments::table
         .inner_join(suggestions::table)
         .filter(assignments::state.eq_any(AssignmentState::OPEN))
-        .select((
-            assignments::id,
-            assignments::rule_id,
-            assignments::assigned_on,
-            suggestions::received_on,
-            assignments::rule_due_on,
-            assignments::extended_to,
-            assignments::due_on,
-            assignments::dispute_until,
-        ))
+        .select(OpenDue::as_select())
         .into_boxed();
     if let Some(r) = rule {
         q = q.filter(assignments::rule_id.eq(r));
@@ -562,18 +510,9 @@ pub async fn due_state_changes(
     today: NaiveDate,
     soon_until: NaiveDate,
     limit: i64,
-) -> QueryResult<Vec<(Uuid, NaiveDate, String)>> {
+) -> QueryResult<Vec<DueStateChange>> {
     use diesel::sql_types::{BigInt, Date};
-    #[derive(QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = diesel::sql_types::Uuid)]
-        id: Uuid,
-        #[diesel(sql_type = Date)]
-        due_on: NaiveDate,
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        due_state: String,
-    }
-    let rows: Vec<Row> = diesel::sql_query(
+    diesel::sql_query(
         "SELECT id, due_on, due_state FROM assignments \
          WHERE state IN ('assigned', 'accepted', 'in_progress', 'disputed') AND ( \
            (due_on < $1 AND due_state <> 'overdue') OR \
@@ -585,18 +524,27 @@ pub async fn due_state_changes(
     .bind::<Date, _>(soon_until)
     .bind::<BigInt, _>(limit)
     .load(conn)
-    .await?;
-    Ok(rows.into_iter().map(|r| (r.id, r.due_on, r.due_state)).collect())
+    .await
+}
+
+/// An open assignment whose due state changed since the job last looked.
+#[derive(Debug, Clone, QueryableByName)]
+#[diesel(table_name = assignments)]
+pub struct DueStateChange {
+    pub id: Uuid,
+    pub due_on: NaiveDate,
+    /// As last recorded.
+    pub due_state: DueState,
 }
 
 /// Records due states, many in one statement.
-pub async fn set_due_states(conn: &mut AsyncPgConnection, rows: &[(Uuid, &'static str)]) -> QueryResult<usize> {
+pub async fn set_due_states(conn: &mut AsyncPgConnection, rows: &[(Uuid, DueState)]) -> QueryResult<usize> {
     use diesel::sql_types::{Array, Text};
     if rows.is_empty() {
         return Ok(0);
     }
     let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
-    let states: Vec<&str> = rows.iter().map(|r| r.1).collect();
+    let states: Vec<DueState> = rows.iter().map(|r| r.1).collect();
     diesel::sql_query(
         "UPDATE assignments a SET due_state = n.due_state FROM unnest($1::uuid[], $2::text[]) AS n(id, due_state) \
          WHERE a.id = n.id",

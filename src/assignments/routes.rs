@@ -1,10 +1,7 @@
-//! `/api/v1/assignments`, `/disputes`, `/extensions`, and the calendar and deadline rules
-//! they are computed from (`/calendar`, `/deadline-rules`): changing those recomputes the
-//! due dates of open assignments, so they live here rather than under `calendar/`.
+//! `/api/v1/assignments`, `/disputes` and `/extensions`.
 
 use actix_web::http::header;
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, delete, get, patch, post, put, web};
-use chrono::NaiveDate;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -12,10 +9,9 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::assignments::model::*;
 use crate::assignments::rules::Action;
-use crate::assignments::{deadlines, queries, service, table};
+use crate::assignments::service::{assigning, disputes, due_states, extensions, reminders};
+use crate::assignments::{queries, service, table};
 use crate::auth::{Operation, Principal};
-use crate::calendar::queries::Holiday;
-use crate::calendar::rules::DeadlineRule;
 use crate::error::AppError;
 use crate::http::etag::{IfMatch, etag};
 use crate::http::idempotency::{Created, IdempotencyKey, create_once};
@@ -25,10 +21,6 @@ use crate::openapi as doc;
 
 fn with_etag<T: serde::Serialize>(version: i32, body: &T) -> HttpResponse {
     HttpResponse::Ok().insert_header((header::ETAG, etag(version))).json(body)
-}
-
-async fn clock(state: &AppState, conn: &mut diesel_async::AsyncPgConnection) -> Result<service::Clock, AppError> {
-    Ok(service::Clock::new(state.calendar.get(conn).await?, state.config.due_soon_days))
 }
 
 /// Assignments the caller may see: key suggestions first, then by due date. `due_state`
@@ -53,11 +45,11 @@ pub async fn list_assignments(
     let page =
         PageParams { limit: filter.limit, cursor: filter.cursor.clone() }.resolve::<queries::After>(&state.cursors)?;
     let mut conn = state.conn().await?;
-    let clock = clock(&state, &mut conn).await?;
+    let clock = state.clock(&mut conn).await?;
     let rows =
         queries::list(&mut conn, &filter, &scope, clock.today, clock.soon_until(), page.after, page.fetch()).await?;
     let body: Page<Assignment> =
-        page.page(rows, &state.cursors, |r| (r.3, r.0.due_on, r.0.id), |r| service::to_assignment(&clock, r));
+        page.page(rows, &state.cursors, |r| (r.is_key, r.row.due_on, r.row.id), |r| service::to_assignment(&clock, r));
     Ok(HttpResponse::Ok().json(body))
 }
 
@@ -90,8 +82,8 @@ pub async fn create_assignments(
     let mut conn = state.conn().await?;
     let actor = principal.actor();
     create_once(&mut conn, principal.user_id, &key, "POST /assignments", &body.0, async |conn| {
-        let ids = service::assign(conn, &actor, &body).await?;
-        let clock = clock(&state, conn).await?;
+        let ids = assigning::assign(conn, &actor, &body, state.today.date()).await?;
+        let clock = state.clock(conn).await?;
         let mut items = Vec::with_capacity(ids.len());
         for id in ids {
             items.push(service::read(conn, &principal, id, &clock).await?);
@@ -117,7 +109,7 @@ pub async fn create_assignments(
 pub async fn due_counts(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, AppError> {
     let scope = service::scope(&principal, Operation::AssignmentRead)?;
     let mut conn = state.conn().await?;
-    let clock = clock(&state, &mut conn).await?;
+    let clock = state.clock(&mut conn).await?;
     let rows = queries::due_counts(&mut conn, &scope, clock.today, clock.soon_until()).await?;
     let items = rows
         .into_iter()
@@ -160,7 +152,7 @@ pub async fn export_table(
 ) -> Result<HttpResponse, AppError> {
     let scope = service::scope(&principal, Operation::AssignmentRead)?;
     let mut conn = state.conn().await?;
-    let clock = clock(&state, &mut conn).await?;
+    let clock = state.clock(&mut conn).await?;
     let bytes = table::export(&mut conn, &scope, params.year, &clock).await?;
     Ok(HttpResponse::Ok()
         .content_type(table::XLSX)
@@ -214,7 +206,7 @@ pub async fn import_table(
         .map_err(|_| AppError::bad_request("unreadable_body", "the request body could not be read"))?;
     let rows = table::parse(&body)?;
     let mut conn = state.conn().await?;
-    let report = table::import(&mut conn, &principal.actor(), rows).await?;
+    let report = table::import(&mut conn, &principal.actor(), rows, state.today.date()).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 
@@ -237,7 +229,7 @@ pub async fn get_assignment(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.conn().await?;
-    let clock = clock(&state, &mut conn).await?;
+    let clock = state.clock(&mut conn).await?;
     let a = service::read(&mut conn, &principal, *id, &clock).await?;
     Ok(with_etag(a.version, &a))
 }
@@ -263,8 +255,8 @@ pub async fn explain_deadline(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.conn().await?;
-    let clock = clock(&state, &mut conn).await?;
-    Ok(HttpResponse::Ok().json(service::explain(&mut conn, &principal, *id, &clock).await?))
+    let clock = state.clock(&mut conn).await?;
+    Ok(HttpResponse::Ok().json(due_states::explain(&mut conn, &principal, *id, &clock).await?))
 }
 
 async fn act(
@@ -276,8 +268,8 @@ async fn act(
 ) -> Result<HttpResponse, AppError> {
     if_match.require()?;
     let mut conn = state.conn().await?;
-    service::act(&mut conn, principal, id, action, if_match).await?;
-    let clock = clock(state, &mut conn).await?;
+    assigning::act(&mut conn, principal, id, action, if_match).await?;
+    let clock = state.clock(&mut conn).await?;
     let a = service::read(&mut conn, principal, id, &clock).await?;
     Ok(with_etag(a.version, &a))
 }
@@ -361,7 +353,7 @@ pub async fn create_dispute(
 ) -> Result<HttpResponse, AppError> {
     if_match.require()?;
     let mut conn = state.conn().await?;
-    let d = service::dispute(&mut conn, &principal, *id, &if_match, &body).await?;
+    let d = disputes::dispute(&mut conn, &principal, *id, &if_match, &body, state.today.date()).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/assignments/{}/disputes", d.assignment_id)))
         .insert_header((header::ETAG, etag(d.version)))
@@ -387,7 +379,7 @@ pub async fn list_disputes(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.conn().await?;
-    let clock = clock(&state, &mut conn).await?;
+    let clock = state.clock(&mut conn).await?;
     service::read(&mut conn, &principal, *id, &clock).await?;
     Ok(HttpResponse::Ok().json(queries::disputes_of(&mut conn, *id).await?))
 }
@@ -416,7 +408,7 @@ pub async fn create_extension(
     body: Json<NewExtension>,
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.conn().await?;
-    let e = service::request_extension(&mut conn, &principal, *id, &body).await?;
+    let e = extensions::request_extension(&mut conn, &principal, *id, &body).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/assignments/{}/extensions", e.assignment_id)))
         .insert_header((header::ETAG, etag(e.version)))
@@ -442,7 +434,7 @@ pub async fn list_extensions(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.conn().await?;
-    let clock = clock(&state, &mut conn).await?;
+    let clock = state.clock(&mut conn).await?;
     service::read(&mut conn, &principal, *id, &clock).await?;
     Ok(HttpResponse::Ok().json(queries::extensions_of(&mut conn, *id).await?))
 }
@@ -471,7 +463,7 @@ pub async fn create_reminder(
     body: Json<NewReminder>,
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.conn().await?;
-    let r = service::remind(&mut conn, &principal, *id, &body).await?;
+    let r = reminders::remind(&mut conn, &principal, *id, &body).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/assignments/{}/reminders", r.assignment_id)))
         .json(r))
@@ -496,7 +488,7 @@ pub async fn list_reminders(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.conn().await?;
-    let clock = clock(&state, &mut conn).await?;
+    let clock = state.clock(&mut conn).await?;
     service::read(&mut conn, &principal, *id, &clock).await?;
     Ok(HttpResponse::Ok().json(queries::reminders_of(&mut conn, *id).await?))
 }
@@ -531,7 +523,16 @@ pub async fn decide_dispute(
     principal.require(Operation::Assign)?;
     if_match.require()?;
     let mut conn = state.conn().await?;
-    let d = service::decide_dispute(&mut conn, &principal.actor(), principal.user_id, *id, &if_match, &body).await?;
+    let d = disputes::decide_dispute(
+        &mut conn,
+        &principal.actor(),
+        principal.user_id,
+        *id,
+        &if_match,
+        &body,
+        state.today.date(),
+    )
+    .await?;
     Ok(with_etag(d.version, &d))
 }
 
@@ -565,177 +566,9 @@ pub async fn decide_extension(
     principal.require(Operation::Assign)?;
     if_match.require()?;
     let mut conn = state.conn().await?;
-    let e = service::decide_extension(&mut conn, &principal.actor(), principal.user_id, *id, &if_match, &body).await?;
+    let e =
+        extensions::decide_extension(&mut conn, &principal.actor(), principal.user_id, *id, &if_match, &body).await?;
     Ok(with_etag(e.version, &e))
-}
-
-/// A year of the calendar (or all years).
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct HolidayParams {
-    pub year: Option<i32>,
-}
-
-/// The calendar's listed days: public holidays and 调休 working weekends.
-#[utoipa::path(
-    tag = "calendar",
-    params(HolidayParams),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The days, in order", body = Vec<Holiday>),
-        (status = 400, response = doc::BadRequest),
-        (status = 403, response = doc::Forbidden),
-    )
-)]
-#[get("/holidays")]
-pub async fn list_holidays(
-    state: web::Data<AppState>,
-    principal: Principal,
-    params: web::Query<HolidayParams>,
-) -> Result<HttpResponse, AppError> {
-    principal.require(Operation::DirectoryRead)?;
-    let mut conn = state.conn().await?;
-    Ok(HttpResponse::Ok().json(crate::calendar::queries::holidays_of(&mut conn, params.year).await?))
-}
-
-/// Sets a day of the calendar (admin); the due dates of open assignments are recomputed.
-/// `If-Match` is needed to change an existing day.
-#[utoipa::path(
-    tag = "calendar",
-    request_body = deadlines::DayChange,
-    params(("day" = NaiveDate, Path), ("If-Match" = Option<String>, Header, description = "The day's ETag, to change it")),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The day, and how many assignments got new due dates", body = deadlines::CalendarChange),
-        (status = 400, response = doc::BadRequest),
-        (status = 403, response = doc::Forbidden),
-        (status = 412, response = doc::PreconditionFailed),
-        (status = 415, response = doc::UnsupportedMediaType),
-        (status = 422, response = doc::Unprocessable),
-        (status = 428, response = doc::PreconditionRequired),
-    )
-)]
-#[put("/holidays/{day}")]
-pub async fn put_holiday(
-    state: web::Data<AppState>,
-    principal: Principal,
-    day: web::Path<NaiveDate>,
-    if_match: IfMatch,
-    body: Json<deadlines::DayChange>,
-) -> Result<HttpResponse, AppError> {
-    principal.require(Operation::DirectoryWrite)?;
-    let mut conn = state.conn().await?;
-    let change = deadlines::set_day(&mut conn, &principal.actor(), *day, &if_match, &body).await?;
-    state.calendar.invalidate();
-    Ok(HttpResponse::Ok().json(change))
-}
-
-/// Removes a day from the calendar (admin); due dates of open assignments are recomputed.
-#[utoipa::path(
-    tag = "calendar",
-    params(("day" = NaiveDate, Path), ("If-Match" = String, Header, description = "The day's ETag")),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "How many assignments got new due dates", body = deadlines::CalendarChange),
-        (status = 400, response = doc::BadRequest),
-        (status = 403, response = doc::Forbidden),
-        (status = 404, response = doc::NotFound),
-        (status = 412, response = doc::PreconditionFailed),
-        (status = 428, response = doc::PreconditionRequired),
-    )
-)]
-#[delete("/holidays/{day}")]
-pub async fn delete_holiday(
-    state: web::Data<AppState>,
-    principal: Principal,
-    day: web::Path<NaiveDate>,
-    if_match: IfMatch,
-) -> Result<HttpResponse, AppError> {
-    principal.require(Operation::DirectoryWrite)?;
-    if_match.require()?;
-    let mut conn = state.conn().await?;
-    let change = deadlines::remove_day(&mut conn, &principal.actor(), *day, &if_match).await?;
-    state.calendar.invalidate();
-    Ok(HttpResponse::Ok().json(change))
-}
-
-/// The deadline rules.
-#[utoipa::path(
-    tag = "calendar",
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The rules", body = Vec<DeadlineRule>),
-        (status = 403, response = doc::Forbidden),
-    )
-)]
-#[get("")]
-pub async fn list_rules(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, AppError> {
-    principal.require(Operation::DirectoryRead)?;
-    let mut conn = state.conn().await?;
-    Ok(HttpResponse::Ok().json(crate::calendar::queries::rules(&mut conn).await?))
-}
-
-/// Adds a deadline rule (admin), e.g. five months for CPPCC proposals. It applies to new
-/// assignments.
-#[utoipa::path(
-    tag = "calendar",
-    request_body = deadlines::RuleFields,
-    security(("bearer" = [])),
-    responses(
-        (status = 201, description = "The rule", body = DeadlineRule, headers(("Location" = String), ("ETag" = String))),
-        (status = 400, response = doc::BadRequest),
-        (status = 403, response = doc::Forbidden),
-        (status = 409, response = doc::Conflict),
-        (status = 415, response = doc::UnsupportedMediaType),
-        (status = 422, response = doc::Unprocessable),
-    )
-)]
-#[post("")]
-pub async fn create_rule(
-    state: web::Data<AppState>,
-    principal: Principal,
-    body: Json<deadlines::RuleFields>,
-) -> Result<HttpResponse, AppError> {
-    principal.require(Operation::DirectoryWrite)?;
-    let mut conn = state.conn().await?;
-    let rule = deadlines::create_rule(&mut conn, &principal.actor(), &body).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/deadline-rules/{}", rule.id)))
-        .insert_header((header::ETAG, etag(rule.version)))
-        .json(rule))
-}
-
-/// Changes a deadline rule (admin); the open assignments under it get new due dates.
-#[utoipa::path(
-    tag = "calendar",
-    request_body = deadlines::RuleFields,
-    params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "The rule's ETag")),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The rule, and how many assignments got new due dates", body = deadlines::RuleChange),
-        (status = 400, response = doc::BadRequest),
-        (status = 403, response = doc::Forbidden),
-        (status = 404, response = doc::NotFound),
-        (status = 409, response = doc::Conflict),
-        (status = 412, response = doc::PreconditionFailed),
-        (status = 415, response = doc::UnsupportedMediaType),
-        (status = 422, response = doc::Unprocessable),
-        (status = 428, response = doc::PreconditionRequired),
-    )
-)]
-#[patch("/{id}")]
-pub async fn update_rule(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<Uuid>,
-    if_match: IfMatch,
-    body: Json<deadlines::RuleFields>,
-) -> Result<HttpResponse, AppError> {
-    principal.require(Operation::DirectoryWrite)?;
-    if_match.require()?;
-    let mut conn = state.conn().await?;
-    Ok(HttpResponse::Ok().json(deadlines::update_rule(&mut conn, &principal.actor(), *id, &if_match, &body).await?))
 }
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -759,7 +592,5 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(list_reminders),
     )
     .service(scope("/disputes").service(decide_dispute))
-    .service(scope("/extensions").service(decide_extension))
-    .service(scope("/calendar").service(list_holidays).service(put_holiday).service(delete_holiday))
-    .service(scope("/deadline-rules").service(list_rules).service(create_rule).service(update_rule));
+    .service(scope("/extensions").service(decide_extension));
 }

@@ -14,14 +14,16 @@ use uuid::Uuid;
 
 use crate::assignments::model::{AssignmentFilter, NewAssignments, UnitAssignment};
 use crate::assignments::queries::{self, AssignmentScope};
-use crate::assignments::rules::HandlingRole;
-use crate::assignments::service::{self, Clock};
+use crate::assignments::service::{self, assigning};
 use crate::audit::Actor;
+use crate::calendar::Clock;
 use crate::db;
+use crate::db::enums::{AssignmentState, HandlingRole};
 use crate::directory::model::{UnitFilter, UserFilter};
 use crate::directory::queries as directory;
 use crate::error::{AppError, FieldError};
 use crate::suggestions::model::Source;
+use crate::suggestions::queries::Key;
 use crate::suggestions::rules::{date_cell, source_cell};
 
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -73,7 +75,7 @@ pub async fn export(
     loop {
         let page = queries::list(conn, &filter, scope, clock.today, clock.soon_until(), after, 1000).await?;
         let done = page.len() < 1000;
-        after = page.last().map(|r| (r.3, r.0.due_on, r.0.id));
+        after = page.last().map(|r| (r.is_key, r.row.due_on, r.row.id));
         rows.extend(page.into_iter().map(|r| service::to_assignment(clock, r)));
         if done {
             break;
@@ -274,7 +276,12 @@ const BATCH: usize = 2000;
 
 /// Assigns the table's rows: a suggestion's rows together or not at all, a batch of
 /// suggestions per transaction.
-pub async fn import(conn: &mut AsyncPgConnection, actor: &Actor, parsed: Vec<Parsed>) -> Result<TableReport, AppError> {
+pub async fn import(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    parsed: Vec<Parsed>,
+    today: NaiveDate,
+) -> Result<TableReport, AppError> {
     let mut report = TableReport::default();
     let units: HashMap<String, Uuid> = directory::units(conn, &UnitFilter::default(), None, 100_000)
         .await?
@@ -287,8 +294,8 @@ pub async fn import(conn: &mut AsyncPgConnection, actor: &Actor, parsed: Vec<Par
         people.entry(u.display_name.clone()).or_insert(u.id);
     }
     // Rows by suggestion, in the order they first appear.
-    let mut groups: Vec<((Source, i32, String), Vec<TableRow>)> = Vec::new();
-    let mut index: HashMap<(Source, i32, String), usize> = HashMap::new();
+    let mut groups: Vec<(Key, Vec<TableRow>)> = Vec::new();
+    let mut index: HashMap<Key, usize> = HashMap::new();
     for p in parsed {
         match p {
             Err((line, no, errors)) => report.rows.push(rejected(line, no, errors)),
@@ -302,15 +309,14 @@ pub async fn import(conn: &mut AsyncPgConnection, actor: &Actor, parsed: Vec<Par
             }
         }
     }
-    let keys: Vec<(String, i32, String)> =
-        groups.iter().map(|((s, y, n), _)| (s.as_str().to_string(), *y, n.clone())).collect();
+    let keys: Vec<Key> = groups.iter().map(|(key, _)| key.clone()).collect();
     let ids = crate::suggestions::queries::ids_by_keys(conn, &keys).await?;
     for chunk in groups.chunks(BATCH) {
         let outcomes = db::transaction(conn, async |conn| {
             let mut out = Vec::new();
             let mut found = Vec::new();
             for ((source, year, no), rows) in chunk {
-                match ids.get(&(source.as_str().to_string(), *year, no.clone())) {
+                match ids.get(&(*source, *year, no.clone())) {
                     Some(&id) => found.push((id, rows)),
                     None => {
                         let e = FieldError::new("建议编号", "unknown_reference", "no such suggestion");
@@ -320,9 +326,9 @@ pub async fn import(conn: &mut AsyncPgConnection, actor: &Actor, parsed: Vec<Par
             }
             let suggestion_ids: Vec<Uuid> = found.iter().map(|(id, _)| *id).collect();
             let mut live: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-            for (s, round, unit, _, state) in queries::of_suggestions(conn, &suggestion_ids).await? {
-                if round == 1 && state != "reassigned" {
-                    live.entry(s).or_default().push(unit);
+            for e in queries::of_suggestions(conn, &suggestion_ids).await? {
+                if e.round == 1 && e.state != AssignmentState::Reassigned {
+                    live.entry(e.suggestion_id).or_default().push(e.unit_id);
                 }
             }
             let mut plans = Vec::new();
@@ -332,7 +338,7 @@ pub async fn import(conn: &mut AsyncPgConnection, actor: &Actor, parsed: Vec<Par
                 plans.extend(plan.new.map(|new| (new, plan.rows)));
             }
             let requests: Vec<NewAssignments> = plans.iter().map(|(n, _)| n.clone()).collect();
-            let results = service::assign_many(conn, actor, &requests).await?;
+            let results = assigning::assign_many(conn, actor, &requests, today).await?;
             for ((_, rows), result) in plans.iter().zip(results) {
                 out.extend(reports(rows, result));
             }

@@ -8,11 +8,12 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::audit::{self, Actor};
-use crate::auth::model::TokenResponse;
+use crate::auth::model::{Grant, TokenResponse};
 use crate::auth::password::{self, MAX_PASSWORD_BYTES};
 use crate::auth::queries::{self, Account};
 use crate::auth::throttle::{self, ip_key, user_key};
 use crate::db;
+use crate::db::enums::UserKind;
 use crate::error::AppError;
 
 fn invalid_grant(detail: &str) -> AppError {
@@ -56,7 +57,7 @@ async fn open_session(
     state: &AppState,
     conn: &mut AsyncPgConnection,
     account: &Account,
-    grant: &str,
+    grant: Grant,
     ip: &str,
     refreshable: bool,
 ) -> Result<TokenResponse, AppError> {
@@ -86,7 +87,7 @@ pub async fn password(state: &AppState, username: &str, secret: String, ip: &str
     let keys = [user_key(username), ip_key(ip)];
     let mut conn = state.conn().await?;
     check_throttle(state, &mut conn, &keys).await?;
-    let account = queries::account_by_name(&mut conn, username, "person").await?;
+    let account = queries::account_by_name(&mut conn, username, UserKind::Person).await?;
     if !verify(secret, &account).await? {
         queries::record_failure(&mut conn, &keys, state.config.login_window).await?;
         log::warn!("failed login for {:?} from {ip}", username.trim());
@@ -94,7 +95,7 @@ pub async fn password(state: &AppState, username: &str, secret: String, ip: &str
     }
     let account = account.ok_or_else(|| AppError::internal("verified without an account"))?;
     queries::clear_failures(&mut conn, &keys[0]).await?;
-    open_session(state, &mut conn, &account, "password", ip, true).await
+    open_session(state, &mut conn, &account, Grant::Password, ip, true).await
 }
 
 /// `grant_type=client_credentials`: a service account (the municipal system's sync jobs).
@@ -110,7 +111,7 @@ pub async fn client_credentials(
     let keys = [user_key(client_id), ip_key(ip)];
     let mut conn = state.conn().await?;
     check_throttle(state, &mut conn, &keys).await?;
-    let account = queries::account_by_name(&mut conn, client_id, "service").await?;
+    let account = queries::account_by_name(&mut conn, client_id, UserKind::Service).await?;
     if !verify(secret, &account).await? {
         queries::record_failure(&mut conn, &keys, state.config.login_window).await?;
         log::warn!("failed client authentication for {:?} from {ip}", client_id.trim());
@@ -118,7 +119,7 @@ pub async fn client_credentials(
     }
     let account = account.ok_or_else(|| AppError::internal("verified without an account"))?;
     queries::clear_failures(&mut conn, &keys[0]).await?;
-    open_session(state, &mut conn, &account, "client_credentials", ip, false).await
+    open_session(state, &mut conn, &account, Grant::ClientCredentials, ip, false).await
 }
 
 enum Rotation {

@@ -24,32 +24,7 @@ pub struct TokenRequest {
     pub scope: Option<String>,
 }
 
-/// The grant of a token request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Grant {
-    Password,
-    RefreshToken,
-    ClientCredentials,
-}
-
-impl Grant {
-    pub fn parse(s: &str) -> Option<Grant> {
-        match s {
-            "password" => Some(Grant::Password),
-            "refresh_token" => Some(Grant::RefreshToken),
-            "client_credentials" => Some(Grant::ClientCredentials),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Grant::Password => "password",
-            Grant::RefreshToken => "refresh_token",
-            Grant::ClientCredentials => "client_credentials",
-        }
-    }
-}
+pub use crate::db::enums::Grant;
 
 /// Issued tokens.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -1,59 +1,6 @@
 //! Who may do what, and on which objects: one table, as data (DESIGN.md, Roles).
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
-/// A role, as carried in the token's `roles` claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Users, units, configuration.
-    Admin,
-    /// The bureau office (办公室): the whole workflow.
-    Office,
-    /// A bureau leader (局领导): reads everything, leader review, signs.
-    Leader,
-    /// The head of a handling section (科室负责人): section review for their unit.
-    SectionHead,
-    /// A handler in a section (承办人): their unit's assignments.
-    Handler,
-    /// A co-handling unit's account (协办单位): its co-handling assignments only.
-    CoHandler,
-    /// A deputy or member (代表委员): their own suggestions.
-    Deputy,
-    /// The municipal system's sync jobs (service account).
-    Sync,
-}
-
-impl Role {
-    pub const ALL: [Role; 8] = [
-        Role::Admin,
-        Role::Office,
-        Role::Leader,
-        Role::SectionHead,
-        Role::Handler,
-        Role::CoHandler,
-        Role::Deputy,
-        Role::Sync,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Office => "office",
-            Role::Leader => "leader",
-            Role::SectionHead => "section_head",
-            Role::Handler => "handler",
-            Role::CoHandler => "co_handler",
-            Role::Deputy => "deputy",
-            Role::Sync => "sync",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-}
+pub use crate::db::enums::Role;
 
 /// What a caller may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

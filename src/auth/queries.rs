@@ -6,8 +6,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::auth::policy::Role;
 use crate::auth::token::Subject;
+use crate::db::enums::{Grant, Role, UserKind};
 use crate::db::schema::{login_failures, refresh_tokens, sessions, users};
 
 /// What signing in needs to know of a user.
@@ -15,8 +15,8 @@ use crate::db::schema::{login_failures, refresh_tokens, sessions, users};
 pub struct Account {
     pub id: Uuid,
     pub username: String,
-    pub kind: String,
-    pub roles: Vec<String>,
+    pub kind: UserKind,
+    pub roles: Vec<Role>,
     pub unit_id: Option<Uuid>,
     pub secret_hash: Option<String>,
     pub active: bool,
@@ -28,7 +28,7 @@ impl Account {
         Subject {
             user_id: self.id,
             username: self.username.clone(),
-            roles: self.roles.iter().filter_map(|r| Role::parse(r)).collect(),
+            roles: self.roles.clone(),
             unit_id: self.unit_id,
             head: self.is_head,
         }
@@ -57,7 +57,11 @@ const ACCOUNT: AccountColumns = (
 );
 
 /// The account with this username (case-insensitive) and kind (`person` or `service`).
-pub async fn account_by_name(conn: &mut AsyncPgConnection, username: &str, kind: &str) -> QueryResult<Option<Account>> {
+pub async fn account_by_name(
+    conn: &mut AsyncPgConnection,
+    username: &str,
+    kind: UserKind,
+) -> QueryResult<Option<Account>> {
     diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
     users::table
         .filter(lower(users::username).eq(username.trim().to_lowercase()))
@@ -112,7 +116,7 @@ pub async fn clear_failures(conn: &mut AsyncPgConnection, key: &str) -> QueryRes
 pub async fn create_session(
     conn: &mut AsyncPgConnection,
     user_id: Uuid,
-    grant: &str,
+    grant: Grant,
     expires_at: DateTime<Utc>,
 ) -> QueryResult<Uuid> {
     let id = Uuid::now_v7();

@@ -3,30 +3,12 @@
 use chrono::{NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::calendar::rules::{DeadlineKind, DeadlineRule, Period, StartPoint};
+use crate::calendar::model::Holiday;
+use crate::calendar::rules::DeadlineRule;
 use crate::calendar::{Calendar, DayKind, SpecialDay};
 use crate::db::schema::{deadline_rules, holidays};
-
-/// A listed date of the calendar.
-#[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize, ToSchema)]
-#[diesel(table_name = holidays)]
-pub struct Holiday {
-    #[schema(example = "2024-02-10")]
-    pub day: NaiveDate,
-    /// `holiday` (a day off) or `workday` (a weekend day worked, 调休上班).
-    #[schema(example = "holiday")]
-    pub kind: String,
-    #[schema(example = "春节")]
-    pub name: String,
-    /// The year of the State Council notice the day belongs to.
-    pub schedule_year: i32,
-    pub version: i32,
-    pub updated_at: chrono::DateTime<Utc>,
-}
 
 /// The calendar for showing due states, read at most once per `ttl`: reads need not query
 /// the holiday table each time. This instance's own changes show at once (`invalidate`),
@@ -65,12 +47,9 @@ impl CalendarCache {
 
 /// The whole calendar, for computing dates.
 pub async fn calendar(conn: &mut AsyncPgConnection) -> QueryResult<Calendar> {
-    let rows: Vec<(NaiveDate, String, String)> =
+    let rows: Vec<(NaiveDate, DayKind, String)> =
         holidays::table.select((holidays::day, holidays::kind, holidays::name)).load(conn).await?;
-    Ok(Calendar::new(
-        rows.into_iter()
-            .filter_map(|(day, kind, name)| DayKind::parse(&kind).map(|kind| (day, SpecialDay { kind, name }))),
-    ))
+    Ok(Calendar::new(rows.into_iter().map(|(day, kind, name)| (day, SpecialDay { kind, name }))))
 }
 
 pub async fn holidays_of(conn: &mut AsyncPgConnection, year: Option<i32>) -> QueryResult<Vec<Holiday>> {
@@ -98,14 +77,14 @@ pub async fn upsert_holiday(
     diesel::insert_into(holidays::table)
         .values((
             holidays::day.eq(day),
-            holidays::kind.eq(kind.as_str()),
+            holidays::kind.eq(kind),
             holidays::name.eq(name),
             holidays::schedule_year.eq(schedule_year),
         ))
         .on_conflict(holidays::day)
         .do_update()
         .set((
-            holidays::kind.eq(kind.as_str()),
+            holidays::kind.eq(kind),
             holidays::name.eq(name),
             holidays::schedule_year.eq(schedule_year),
             holidays::version.eq(holidays::version + 1),
@@ -120,82 +99,37 @@ pub async fn delete_holiday(conn: &mut AsyncPgConnection, day: NaiveDate) -> Que
     diesel::delete(holidays::table.find(day)).execute(conn).await
 }
 
-/// Removes a notice year's days (before entering it anew).
-pub async fn delete_schedule_year(conn: &mut AsyncPgConnection, year: i32) -> QueryResult<Vec<Holiday>> {
-    diesel::delete(holidays::table.filter(holidays::schedule_year.eq(year)))
-        .returning(Holiday::as_returning())
-        .get_results(conn)
+pub async fn rules(conn: &mut AsyncPgConnection) -> QueryResult<Vec<DeadlineRule>> {
+    deadline_rules::table
+        .select(DeadlineRule::as_select())
+        .order((deadline_rules::kind, deadline_rules::id))
+        .load(conn)
         .await
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = deadline_rules)]
-struct RuleRow {
-    id: Uuid,
-    kind: String,
-    source: Option<String>,
-    role: Option<String>,
-    start_point: String,
-    start_date: Option<NaiveDate>,
-    amount: i32,
-    period: String,
-    extension_cap: Option<i32>,
-    extension_cap_period: Option<String>,
-    version: i32,
-}
-
-impl RuleRow {
-    fn into_rule(self) -> Option<DeadlineRule> {
-        Some(DeadlineRule {
-            id: self.id,
-            kind: DeadlineKind::parse(&self.kind)?,
-            source: self.source,
-            role: self.role,
-            start_point: StartPoint::parse(&self.start_point)?,
-            start_date: self.start_date,
-            amount: self.amount,
-            period: Period::parse(&self.period)?,
-            extension_cap: self.extension_cap,
-            extension_cap_period: self.extension_cap_period.as_deref().and_then(Period::parse),
-            version: self.version,
-        })
-    }
-}
-
-pub async fn rules(conn: &mut AsyncPgConnection) -> QueryResult<Vec<DeadlineRule>> {
-    let rows: Vec<RuleRow> = deadline_rules::table
-        .select(RuleRow::as_select())
-        .order((deadline_rules::kind, deadline_rules::id))
-        .load(conn)
-        .await?;
-    Ok(rows.into_iter().filter_map(RuleRow::into_rule).collect())
-}
-
 pub async fn rule_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<DeadlineRule>> {
-    let row: Option<RuleRow> =
-        deadline_rules::table.find(id).select(RuleRow::as_select()).for_update().first(conn).await.optional()?;
-    Ok(row.and_then(RuleRow::into_rule))
+    deadline_rules::table.find(id).select(DeadlineRule::as_select()).for_update().first(conn).await.optional()
 }
 
 /// Writes a rule (a new one, or new values for an existing one).
 pub async fn save_rule(conn: &mut AsyncPgConnection, r: &DeadlineRule, new: bool) -> QueryResult<DeadlineRule> {
     let values = (
-        deadline_rules::kind.eq(r.kind.as_str()),
-        deadline_rules::source.eq(&r.source),
-        deadline_rules::role.eq(&r.role),
-        deadline_rules::start_point.eq(r.start_point.as_str()),
+        deadline_rules::kind.eq(r.kind),
+        deadline_rules::source.eq(r.source),
+        deadline_rules::role.eq(r.role),
+        deadline_rules::start_point.eq(r.start_point),
         deadline_rules::start_date.eq(r.start_date),
         deadline_rules::amount.eq(r.amount),
-        deadline_rules::period.eq(r.period.as_str()),
+        deadline_rules::period.eq(r.period),
         deadline_rules::extension_cap.eq(r.extension_cap),
-        deadline_rules::extension_cap_period.eq(r.extension_cap_period.map(Period::as_str)),
+        deadline_rules::extension_cap_period.eq(r.extension_cap_period),
     );
-    let row: RuleRow = if new {
+    if new {
         diesel::insert_into(deadline_rules::table)
             .values((deadline_rules::id.eq(r.id), values))
-            .returning(RuleRow::as_returning())
+            .returning(DeadlineRule::as_returning())
             .get_result(conn)
-            .await?
+            .await
     } else {
         diesel::update(deadline_rules::table.find(r.id))
             .set((
@@ -203,9 +137,8 @@ pub async fn save_rule(conn: &mut AsyncPgConnection, r: &DeadlineRule, new: bool
                 deadline_rules::version.eq(deadline_rules::version + 1),
                 deadline_rules::updated_at.eq(Utc::now()),
             ))
-            .returning(RuleRow::as_returning())
+            .returning(DeadlineRule::as_returning())
             .get_result(conn)
-            .await?
-    };
-    row.into_rule().ok_or(diesel::result::Error::NotFound)
+            .await
+    }
 }

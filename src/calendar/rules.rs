@@ -7,83 +7,23 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::calendar::model::RuleFields;
 use crate::calendar::{Calendar, NotedDay, add_months};
+use crate::error::FieldError;
 
-/// What a deadline is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DeadlineKind {
-    /// A lead or split unit's reply (答复).
-    Reply,
-    /// A co-handling unit's opinion to the lead (协办意见).
-    CoOpinion,
-    /// The window to dispute an assignment (交办异议).
-    Dispute,
-    /// A new round after an unsatisfied evaluation (重新办理).
-    ReHandling,
-    /// The deputy's evaluation receipt (回执).
-    EvaluationReceipt,
-    /// Publishing the reply (政务公开).
-    Publication,
-}
-
-/// Where a deadline counts from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum StartPoint {
-    /// The day the suggestion was received.
-    Received,
-    /// The day of the assignment (交办之日).
-    Assigned,
-    /// The day the session closed (闭会之日): the rule's `start_date`.
-    SessionClosed,
-    /// A fixed date for a whole batch: the rule's `start_date` is the deadline itself.
-    Fixed,
-    /// The day of the reply.
-    Replied,
-}
-
-/// How an amount is counted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Period {
-    CalendarMonths,
-    CalendarDays,
-    WorkingDays,
-}
-
-macro_rules! text_enum {
-    ($t:ty { $($v:ident = $s:literal),* $(,)? }) => {
-        impl $t {
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$v => $s),* }
-            }
-            pub fn parse(s: &str) -> Option<Self> {
-                match s { $($s => Some(Self::$v),)* _ => None }
-            }
-        }
-    };
-}
-text_enum!(DeadlineKind {
-    Reply = "reply", CoOpinion = "co_opinion", Dispute = "dispute", ReHandling = "re_handling",
-    EvaluationReceipt = "evaluation_receipt", Publication = "publication",
-});
-text_enum!(StartPoint {
-    Received = "received", Assigned = "assigned", SessionClosed = "session_closed", Fixed = "fixed", Replied = "replied",
-});
-text_enum!(Period { CalendarMonths = "calendar_months", CalendarDays = "calendar_days", WorkingDays = "working_days" });
+pub use crate::db::enums::{DeadlineKind, Period, StartPoint};
+use crate::db::enums::{HandlingRole, Source};
 
 /// A deadline rule.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = crate::db::schema::deadline_rules)]
 pub struct DeadlineRule {
     pub id: Uuid,
     pub kind: DeadlineKind,
-    /// `npc` or `cppcc`; null: either.
-    #[schema(example = "npc")]
-    pub source: Option<String>,
-    /// `lead`, `split` or `co`; null: any.
-    #[schema(example = "lead")]
-    pub role: Option<String>,
+    /// The suggestions' source it applies to; null: either.
+    pub source: Option<Source>,
+    /// The assignments' role it applies to; null: any.
+    pub role: Option<HandlingRole>,
     pub start_point: StartPoint,
     /// The session's closing day (`session_closed`), or the batch deadline (`fixed`).
     pub start_date: Option<NaiveDate>,
@@ -98,12 +38,12 @@ pub struct DeadlineRule {
 
 /// The rule for `kind` that fits a suggestion's source and an assignment's role best: an
 /// exact source and role before a rule for any.
-pub fn select<'a>(rules: &'a [DeadlineRule], kind: DeadlineKind, source: &str, role: &str) -> Option<&'a DeadlineRule> {
+pub fn select(rules: &[DeadlineRule], kind: DeadlineKind, source: Source, role: HandlingRole) -> Option<&DeadlineRule> {
     rules
         .iter()
         .filter(|r| r.kind == kind)
-        .filter(|r| r.source.as_deref().is_none_or(|s| s == source))
-        .filter(|r| r.role.as_deref().is_none_or(|x| x == role))
+        .filter(|r| r.source.is_none_or(|s| s == source))
+        .filter(|r| r.role.is_none_or(|x| x == role))
         .max_by_key(|r| (r.source.is_some() as u8) * 2 + r.role.is_some() as u8)
 }
 
@@ -113,6 +53,37 @@ pub struct Starts {
     pub received_on: Option<NaiveDate>,
     pub assigned_on: Option<NaiveDate>,
     pub replied_on: Option<NaiveDate>,
+}
+
+/// A rule from its fields, checked: amounts within bounds, a date where the start point
+/// needs one.
+pub fn rule_from(id: Uuid, version: i32, f: &RuleFields) -> Result<DeadlineRule, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    if !(0..=1000).contains(&f.amount) {
+        errors.push(FieldError::new("amount", "out_of_range", "0 to 1000"));
+    }
+    if f.extension_cap.is_some_and(|c| !(0..=1000).contains(&c)) {
+        errors.push(FieldError::new("extension_cap", "out_of_range", "0 to 1000"));
+    }
+    if matches!(f.start_point, StartPoint::SessionClosed | StartPoint::Fixed) && f.start_date.is_none() {
+        errors.push(FieldError::new("start_date", "required", "the session's closing day, or the fixed deadline"));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(DeadlineRule {
+        id,
+        kind: f.kind,
+        source: f.source,
+        role: f.role,
+        start_point: f.start_point,
+        start_date: f.start_date,
+        amount: f.amount,
+        period: f.period,
+        extension_cap: f.extension_cap,
+        extension_cap_period: f.extension_cap_period,
+        version,
+    })
 }
 
 /// How a due date came about.
@@ -133,6 +104,9 @@ pub struct Explanation {
     pub extended_to: Option<NaiveDate>,
     /// The due date.
     pub due_on: NaiveDate,
+    /// The latest date an extension may reach (the rule's cap counted from the rule's
+    /// start, then moved to a working day); null when the rule allows none.
+    pub extension_limit: Option<NaiveDate>,
 }
 
 /// Why a rule could not give a date.
@@ -182,6 +156,7 @@ pub fn due_date(
     };
     let rule_due_on = calendar.next_working_day(counted_to);
     let due_on = extended_to.map_or(rule_due_on, |e| e.max(rule_due_on));
+    let extension_limit = extension_limit(rule, start, counted_to, calendar);
     Ok(Explanation {
         rule: rule.clone(),
         start_date: start,
@@ -191,15 +166,28 @@ pub fn due_date(
         rule_due_on,
         extended_to,
         due_on,
+        extension_limit,
     })
 }
 
-/// The latest date an extension may reach: the rule's date plus its cap (none: no
-/// extension is allowed).
-pub fn extension_limit(rule: &DeadlineRule, rule_due_on: NaiveDate, calendar: &Calendar) -> Option<NaiveDate> {
+/// The latest date an extension may reach (none: no extension is allowed). The cap counts
+/// from the rule's start — 3 months plus 3 is 6 months from the assignment — and only then
+/// moves to a working day, so that a holiday at the rule's own date does not stretch it. A
+/// cap in another unit than the rule's counts on from the rule's date before it moved.
+fn extension_limit(
+    rule: &DeadlineRule,
+    start: NaiveDate,
+    counted_to: NaiveDate,
+    calendar: &Calendar,
+) -> Option<NaiveDate> {
     let cap = rule.extension_cap.filter(|c| *c > 0)?;
     let period = rule.extension_cap_period.unwrap_or(rule.period);
-    Some(calendar.next_working_day(count(calendar, rule_due_on, cap, period)))
+    let limit = if period == rule.period && rule.start_point != StartPoint::Fixed {
+        count(calendar, start, rule.amount.max(0) + cap, period)
+    } else {
+        count(calendar, counted_to, cap, period)
+    };
+    Some(calendar.next_working_day(limit))
 }
 
 #[cfg(test)]
@@ -211,12 +199,18 @@ mod tests {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
     }
 
-    fn rule(kind: DeadlineKind, source: Option<&str>, role: Option<&str>, amount: i32, period: Period) -> DeadlineRule {
+    fn rule(
+        kind: DeadlineKind,
+        source: Option<Source>,
+        role: Option<HandlingRole>,
+        amount: i32,
+        period: Period,
+    ) -> DeadlineRule {
         DeadlineRule {
             id: Uuid::now_v7(),
             kind,
-            source: source.map(str::to_string),
-            role: role.map(str::to_string),
+            source,
+            role,
             start_point: StartPoint::Assigned,
             start_date: None,
             amount,
@@ -240,18 +234,38 @@ mod tests {
     }
 
     #[test]
+    fn rule_fields_are_checked() {
+        let fields = RuleFields {
+            kind: DeadlineKind::Reply,
+            source: None,
+            role: None,
+            start_point: StartPoint::Fixed,
+            start_date: None,
+            amount: 1001,
+            period: Period::CalendarMonths,
+            extension_cap: Some(-1),
+            extension_cap_period: None,
+        };
+        let codes: Vec<String> = rule_from(Uuid::nil(), 1, &fields).unwrap_err().into_iter().map(|e| e.field).collect();
+        assert_eq!(codes, ["amount", "extension_cap", "start_date"]);
+        let fine = RuleFields { start_point: StartPoint::Assigned, amount: 3, extension_cap: Some(3), ..fields };
+        assert_eq!(rule_from(Uuid::nil(), 2, &fine).unwrap().version, 2);
+    }
+
+    #[test]
     fn the_most_specific_rule_wins() {
         let rules = vec![
             rule(DeadlineKind::Reply, None, None, 3, Period::CalendarMonths),
-            rule(DeadlineKind::Reply, Some("cppcc"), None, 5, Period::CalendarMonths),
-            rule(DeadlineKind::Reply, Some("cppcc"), Some("split"), 4, Period::CalendarMonths),
-            rule(DeadlineKind::CoOpinion, None, Some("co"), 1, Period::CalendarMonths),
+            rule(DeadlineKind::Reply, Some(Source::Cppcc), None, 5, Period::CalendarMonths),
+            rule(DeadlineKind::Reply, Some(Source::Cppcc), Some(HandlingRole::Split), 4, Period::CalendarMonths),
+            rule(DeadlineKind::CoOpinion, None, Some(HandlingRole::Co), 1, Period::CalendarMonths),
         ];
-        assert_eq!(select(&rules, DeadlineKind::Reply, "npc", "lead").unwrap().amount, 3);
-        assert_eq!(select(&rules, DeadlineKind::Reply, "cppcc", "lead").unwrap().amount, 5);
-        assert_eq!(select(&rules, DeadlineKind::Reply, "cppcc", "split").unwrap().amount, 4);
-        assert_eq!(select(&rules, DeadlineKind::CoOpinion, "npc", "co").unwrap().amount, 1);
-        assert!(select(&rules, DeadlineKind::Dispute, "npc", "lead").is_none());
+        let pick = |kind, source, role| select(&rules, kind, source, role).map(|r| r.amount);
+        assert_eq!(pick(DeadlineKind::Reply, Source::Npc, HandlingRole::Lead), Some(3));
+        assert_eq!(pick(DeadlineKind::Reply, Source::Cppcc, HandlingRole::Lead), Some(5));
+        assert_eq!(pick(DeadlineKind::Reply, Source::Cppcc, HandlingRole::Split), Some(4));
+        assert_eq!(pick(DeadlineKind::CoOpinion, Source::Npc, HandlingRole::Co), Some(1));
+        assert_eq!(pick(DeadlineKind::Dispute, Source::Npc, HandlingRole::Lead), None);
     }
 
     #[test]
@@ -282,12 +296,12 @@ mod tests {
         // Fri 28 Apr, (29 Apr–3 May off), Thu 4, Fri 5, Sat 6 (worked), Mon 8.
         let e = due_date(&r, starts, None, &may_day_2023()).unwrap();
         assert_eq!(e.due_on, d("2023-05-08"));
-        assert_eq!(extension_limit(&r, e.rule_due_on, &may_day_2023()), None);
+        assert_eq!(e.extension_limit, None);
     }
 
     #[test]
     fn fixed_and_session_dates_come_from_the_rule() {
-        let mut r = rule(DeadlineKind::Reply, Some("npc"), None, 3, Period::CalendarMonths);
+        let mut r = rule(DeadlineKind::Reply, Some(Source::Npc), None, 3, Period::CalendarMonths);
         r.start_point = StartPoint::Fixed;
         r.start_date = Some(d("2023-04-16"));
         assert_eq!(
@@ -312,7 +326,7 @@ mod tests {
         let c = Calendar::default();
         let e = due_date(&r, starts, Some(d("2023-07-31")), &c).unwrap();
         assert_eq!((e.rule_due_on, e.due_on), (d("2023-05-22"), d("2023-07-31")));
-        assert_eq!(extension_limit(&r, e.rule_due_on, &c), Some(d("2023-08-22")), "six months in all");
+        assert_eq!(e.extension_limit, Some(d("2023-08-22")), "six months in all");
         let e = due_date(&r, starts, Some(d("2023-03-01")), &c).unwrap();
         assert_eq!(e.due_on, d("2023-05-22"));
     }

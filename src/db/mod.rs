@@ -1,7 +1,10 @@
-//! The database: connection pool, embedded migrations, schema, and the local cluster.
+//! The database: connection pool, embedded migrations, schema, the enum column types, and
+//! the local cluster.
 
+pub mod enums;
 pub mod local;
 pub mod schema;
+pub mod sql;
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! Units and users: rows, request bodies and answers.
+//! Units, users and deputies: rows, request bodies and answers.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -6,41 +6,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::policy::Role;
+pub use crate::db::enums::{Body, Role, UnitKind, UserKind};
 use crate::db::schema::{units, users};
-
-/// The kind of a unit: the bureau, one of its sections, or another body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum UnitKind {
-    /// The bureau itself (本局).
-    Bureau,
-    /// A section of the bureau (科室); its parent is the bureau.
-    Section,
-    /// Another unit: a co-handling or lead bureau (协办/主办单位).
-    External,
-}
-
-impl UnitKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UnitKind::Bureau => "bureau",
-            UnitKind::Section => "section",
-            UnitKind::External => "external",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<UnitKind> {
-        [UnitKind::Bureau, UnitKind::Section, UnitKind::External].into_iter().find(|k| k.as_str() == s)
-    }
-}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = units)]
 pub struct UnitRow {
     pub id: Uuid,
     pub name: String,
-    pub kind: String,
+    pub kind: UnitKind,
     pub parent_id: Option<Uuid>,
     pub active: bool,
     pub version: i32,
@@ -68,7 +42,7 @@ impl From<UnitRow> for Unit {
         Unit {
             id: r.id,
             name: r.name,
-            kind: UnitKind::parse(&r.kind).unwrap_or(UnitKind::External),
+            kind: r.kind,
             parent_id: r.parent_id,
             active: r.active,
             version: r.version,
@@ -114,32 +88,14 @@ pub struct UnitFilter {
     pub cursor: Option<String>,
 }
 
-/// A person signs in with a password; a service account (the municipal system's jobs)
-/// with client credentials.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum UserKind {
-    Person,
-    Service,
-}
-
-impl UserKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UserKind::Person => "person",
-            UserKind::Service => "service",
-        }
-    }
-}
-
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct UserRow {
     pub id: Uuid,
     pub username: String,
     pub display_name: String,
-    pub kind: String,
-    pub roles: Vec<String>,
+    pub kind: UserKind,
+    pub roles: Vec<Role>,
     pub unit_id: Option<Uuid>,
     pub is_head: bool,
     pub active: bool,
@@ -173,8 +129,8 @@ impl From<UserRow> for User {
             id: r.id,
             username: r.username,
             display_name: r.display_name,
-            kind: if r.kind == "service" { UserKind::Service } else { UserKind::Person },
-            roles: r.roles.iter().filter_map(|r| Role::parse(r)).collect(),
+            kind: r.kind,
+            roles: r.roles,
             unit_id: r.unit_id,
             is_head: r.is_head,
             active: r.active,
@@ -277,38 +233,11 @@ pub struct PasswordChange {
     pub new_password: String,
 }
 
-/// The body a deputy or member sits in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Body {
-    /// 人民代表大会 (deputies, 代表)
-    Npc,
-    /// 政治协商会议 (members, 委员)
-    Cppcc,
-}
-
-impl Body {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Body::Npc => "npc",
-            Body::Cppcc => "cppcc",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Body> {
-        match s {
-            "npc" => Some(Body::Npc),
-            "cppcc" => Some(Body::Cppcc),
-            _ => None,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = crate::db::schema::deputies)]
 pub struct DeputyRow {
     pub id: Uuid,
-    pub body: String,
+    pub body: Body,
     pub name: String,
     pub delegation: Option<String>,
     pub phone: Option<String>,

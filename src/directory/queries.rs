@@ -1,10 +1,11 @@
-//! Units and users in the database.
+//! Units, users and deputies in the database.
 
 use chrono::Utc;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::db::enums::{Body, Role, UnitKind, UserKind};
 use crate::db::schema::{units, users};
 use crate::directory::model::{UnitFilter, UnitRow, UserFilter, UserRow};
 
@@ -32,7 +33,7 @@ pub async fn unit_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> QueryRes
 pub async fn insert_unit(
     conn: &mut AsyncPgConnection,
     name: &str,
-    kind: &str,
+    kind: UnitKind,
     parent_id: Option<Uuid>,
 ) -> QueryResult<UnitRow> {
     diesel::insert_into(units::table)
@@ -73,7 +74,7 @@ pub async fn units(
 ) -> QueryResult<Vec<UnitRow>> {
     let mut q = units::table.select(UnitRow::as_select()).into_boxed();
     if let Some(kind) = f.kind {
-        q = q.filter(units::kind.eq(kind.as_str()));
+        q = q.filter(units::kind.eq(kind));
     }
     if let Some(parent) = f.parent_id {
         q = q.filter(units::parent_id.eq(parent));
@@ -112,8 +113,8 @@ pub async fn secret_hash(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<
 pub struct UserInsert<'a> {
     pub username: &'a str,
     pub display_name: &'a str,
-    pub kind: &'a str,
-    pub roles: Vec<String>,
+    pub kind: UserKind,
+    pub roles: Vec<Role>,
     pub unit_id: Option<Uuid>,
     pub is_head: bool,
     pub secret_hash: String,
@@ -139,7 +140,7 @@ pub async fn insert_user(conn: &mut AsyncPgConnection, u: UserInsert<'_>) -> Que
 /// The fields a user update writes (all of them; unchanged ones as they were).
 pub struct UserUpdate {
     pub display_name: String,
-    pub roles: Vec<String>,
+    pub roles: Vec<Role>,
     pub unit_id: Option<Uuid>,
     pub is_head: bool,
     pub active: bool,
@@ -187,13 +188,13 @@ pub async fn users(
 ) -> QueryResult<Vec<UserRow>> {
     let mut q = users::table.select(UserRow::as_select()).into_boxed();
     if let Some(role) = f.role {
-        q = q.filter(users::roles.contains(vec![role.as_str().to_string()]));
+        q = q.filter(users::roles.contains(vec![role]));
     }
     if let Some(unit) = f.unit_id {
         q = q.filter(users::unit_id.eq(unit));
     }
     if let Some(kind) = f.kind {
-        q = q.filter(users::kind.eq(kind.as_str()));
+        q = q.filter(users::kind.eq(kind));
     }
     if let Some(active) = f.active {
         q = q.filter(users::active.eq(active));
@@ -289,7 +290,7 @@ pub async fn deputies(
         q = q.filter(deputies::id.eq(id));
     }
     if let Some(body) = f.body {
-        q = q.filter(deputies::body.eq(body.as_str()));
+        q = q.filter(deputies::body.eq(body));
     }
     if let Some(text) = f.q.as_deref().filter(|t| !t.trim().is_empty()) {
         let pattern = contains_pattern(text);
@@ -306,7 +307,7 @@ pub async fn deputies(
 /// sequential scan probing the whole array for every row.
 pub async fn deputy_ids_by_name(
     conn: &mut AsyncPgConnection,
-    body: &str,
+    body: Body,
     names: &[String],
 ) -> QueryResult<std::collections::HashMap<String, Uuid>> {
     #[derive(QueryableByName)]
@@ -331,7 +332,7 @@ pub async fn deputy_ids_by_name(
 /// Registers deputies by name alone (body, name) where none exists; returns the new rows.
 pub async fn insert_deputies_by_name(
     conn: &mut AsyncPgConnection,
-    body: &str,
+    body: Body,
     names: &[String],
 ) -> QueryResult<Vec<DeputyRow>> {
     if names.is_empty() {
@@ -350,7 +351,7 @@ pub async fn insert_deputies_by_name(
 }
 
 /// Whether every id is a deputy of `body`; the ones that are not.
-pub async fn missing_deputies(conn: &mut AsyncPgConnection, body: &str, ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
+pub async fn missing_deputies(conn: &mut AsyncPgConnection, body: Body, ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
     let found: Vec<Uuid> = deputies::table
         .filter(deputies::id.eq_any(ids))
         .filter(deputies::body.eq(body))

@@ -4,21 +4,7 @@
 use crate::auth::policy::Role;
 use crate::directory::model::{Contact, Deputy, DeputyRef, DeputyRow, UnitKind, UserKind, Viewer};
 use crate::error::FieldError;
-
-/// A trimmed name of 1 to `max` characters without control characters.
-pub fn name(field: &str, value: &str, max: usize) -> Result<String, FieldError> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(FieldError::new(field, "required", "must not be empty"));
-    }
-    if v.chars().count() > max {
-        return Err(FieldError::new(field, "too_long", format!("at most {max} characters")));
-    }
-    if v.chars().any(char::is_control) {
-        return Err(FieldError::new(field, "invalid", "must not contain control characters"));
-    }
-    Ok(v.to_string())
-}
+use crate::http::text::{name, optional_text};
 
 /// A username: 1 to 64 characters, no spaces, no colon (it separates HTTP Basic
 /// credentials). Chinese names are fine.
@@ -80,14 +66,6 @@ pub fn roles(roles: &[Role], kind: UserKind, unit: Option<UnitKind>) -> Vec<Fiel
     errors
 }
 
-/// An optional free text: trimmed, empty as absent, at most `max` characters.
-pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, FieldError> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) => name(field, v, max).map(Some),
-    }
-}
-
 /// A phone number: digits with `+ - ( )` and spaces, 3 to 30 characters.
 pub fn phone(value: Option<&str>) -> Result<Option<String>, FieldError> {
     let Some(v) = optional_text("phone", value, 30)? else { return Ok(None) };
@@ -126,7 +104,7 @@ pub fn deputy_for(viewer: &Viewer, row: DeputyRow) -> Deputy {
     });
     Deputy {
         id: row.id,
-        body: crate::directory::model::Body::parse(&row.body).unwrap_or(crate::directory::model::Body::Npc),
+        body: row.body,
         name: may_see_name(viewer, row.id, row.confidential).then_some(row.name),
         delegation: row.delegation,
         contact,

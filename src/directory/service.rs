@@ -13,6 +13,7 @@ use crate::directory::model::*;
 use crate::directory::{queries, rules};
 use crate::error::{AppError, FieldError};
 use crate::http::etag::IfMatch;
+use crate::http::text;
 
 fn json(v: &impl serde::Serialize) -> Option<serde_json::Value> {
     serde_json::to_value(v).ok()
@@ -25,10 +26,10 @@ pub async fn hash_secret(secret: String) -> Result<String, AppError> {
 
 pub async fn create_unit(conn: &mut AsyncPgConnection, actor: &Actor, new: &NewUnit) -> Result<Unit, AppError> {
     let mut errors = Vec::new();
-    let name = rules::name("name", &new.name, 100).map_err(|e| errors.push(e)).ok();
+    let name = text::name("name", &new.name, 100).map_err(|e| errors.push(e)).ok();
     let parent_kind = match new.parent_id {
         Some(id) => match queries::unit(conn, id).await? {
-            Some(p) => UnitKind::parse(&p.kind),
+            Some(p) => Some(p.kind),
             None => {
                 errors.push(FieldError::new("parent_id", "unknown_reference", "no such unit"));
                 None
@@ -44,7 +45,7 @@ pub async fn create_unit(conn: &mut AsyncPgConnection, actor: &Actor, new: &NewU
     let Some(name) = name.filter(|_| errors.is_empty()) else {
         return Err(AppError::validation(errors));
     };
-    let unit: Unit = queries::insert_unit(conn, &name, new.kind.as_str(), new.parent_id).await?.into();
+    let unit: Unit = queries::insert_unit(conn, &name, new.kind, new.parent_id).await?.into();
     audit::record(conn, actor, "unit.create", "unit", &unit.id.to_string(), None, json(&unit)).await?;
     Ok(unit)
 }
@@ -60,7 +61,7 @@ pub async fn update_unit(
         let before: Unit = queries::unit_for_update(conn, id).await?.ok_or_else(|| AppError::not_found("unit"))?.into();
         if_match.check(before.version)?;
         let name = match &patch.name {
-            Some(n) => rules::name("name", n, 100).map_err(|e| AppError::validation(vec![e]))?,
+            Some(n) => text::name("name", n, 100).map_err(|e| AppError::validation(vec![e]))?,
             None => before.name.clone(),
         };
         let after: Unit = queries::update_unit(conn, id, &name, patch.active.unwrap_or(before.active)).await?.into();
@@ -103,7 +104,7 @@ pub struct PreparedUser {
 async fn unit_kind_of(conn: &mut AsyncPgConnection, unit_id: Option<Uuid>) -> Result<Option<UnitKind>, FieldError> {
     let Some(id) = unit_id else { return Ok(None) };
     match queries::unit(conn, id).await {
-        Ok(Some(u)) if u.active => Ok(UnitKind::parse(&u.kind)),
+        Ok(Some(u)) if u.active => Ok(Some(u.kind)),
         Ok(Some(_)) => Err(FieldError::new("unit_id", "inactive", "the unit is inactive")),
         _ => Err(FieldError::new("unit_id", "unknown_reference", "no such unit")),
     }
@@ -113,7 +114,7 @@ async fn unit_kind_of(conn: &mut AsyncPgConnection, unit_id: Option<Uuid>) -> Re
 pub async fn prepare_user(conn: &mut AsyncPgConnection, new: &NewUser) -> Result<PreparedUser, AppError> {
     let mut errors = Vec::new();
     let username = rules::username(&new.username).map_err(|e| errors.push(e)).ok();
-    let display_name = rules::name("display_name", &new.display_name, 100).map_err(|e| errors.push(e)).ok();
+    let display_name = text::name("display_name", &new.display_name, 100).map_err(|e| errors.push(e)).ok();
     let unit_kind = unit_kind_of(conn, new.unit_id).await.map_err(|e| errors.push(e)).ok().flatten();
     if !errors.iter().any(|e| e.field == "unit_id") {
         errors.extend(rules::roles(&new.roles, new.kind, unit_kind));
@@ -160,8 +161,8 @@ pub async fn create_user(
         queries::UserInsert {
             username: &p.username,
             display_name: &p.display_name,
-            kind: p.kind.as_str(),
-            roles: p.roles.iter().map(|r| r.as_str().to_string()).collect(),
+            kind: p.kind,
+            roles: p.roles.clone(),
             unit_id: p.unit_id,
             is_head: p.is_head,
             secret_hash: p.secret_hash,
@@ -220,7 +221,7 @@ pub async fn update_user(
             _ => {}
         }
         let display_name = match &patch.display_name {
-            Some(n) => rules::name("display_name", n, 100).map_err(|e| errors.push(e)).unwrap_or_default(),
+            Some(n) => text::name("display_name", n, 100).map_err(|e| errors.push(e)).unwrap_or_default(),
             None => before.display_name.clone(),
         };
         let roles = patch.roles.clone().unwrap_or_else(|| before.roles.clone());
@@ -244,7 +245,7 @@ pub async fn update_user(
         }
         let update = queries::UserUpdate {
             display_name,
-            roles: roles.iter().map(|r| r.as_str().to_string()).collect(),
+            roles: roles.clone(),
             unit_id,
             is_head: patch.is_head.unwrap_or(before.is_head),
             active,
@@ -378,14 +379,14 @@ async fn deputy_fields(
 ) -> Result<queries::DeputyFields, AppError> {
     let mut errors = Vec::new();
     let mut keep = |r: Result<Option<String>, FieldError>| r.map_err(|e| errors.push(e)).ok().flatten();
-    let name = keep(rules::name("name", name, 50).map(Some));
-    let delegation = keep(rules::optional_text("delegation", delegation, 100));
+    let name = keep(text::name("name", name, 50).map(Some));
+    let delegation = keep(text::optional_text("delegation", delegation, 100));
     let phone = keep(rules::phone(contact.phone.as_deref()));
     let email = keep(rules::email(contact.email.as_deref()));
-    let address = keep(rules::optional_text("address", contact.address.as_deref(), 200));
+    let address = keep(text::optional_text("address", contact.address.as_deref(), 200));
     if let Some(id) = user_id {
         match queries::user(conn, id).await? {
-            Some(u) if u.roles.iter().any(|r| r == "deputy") => {}
+            Some(u) if u.roles.contains(&Role::Deputy) => {}
             Some(_) => errors.push(FieldError::new("user_id", "invalid", "the account does not have the deputy role")),
             None => errors.push(FieldError::new("user_id", "unknown_reference", "no such user")),
         }
@@ -437,7 +438,7 @@ pub async fn update_deputy(
             email: pick(&patch.email, &before.email),
             address: pick(&patch.address, &before.address),
         };
-        let body = Body::parse(&before.body).unwrap_or(Body::Npc);
+        let body = before.body;
         let fields = deputy_fields(
             conn,
             body,
@@ -469,12 +470,12 @@ pub async fn deputies_by_name(
     let mut wanted: Vec<String> = names.iter().map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect();
     wanted.sort();
     wanted.dedup();
-    let mut found = queries::deputy_ids_by_name(conn, body.as_str(), &wanted).await?;
+    let mut found = queries::deputy_ids_by_name(conn, body, &wanted).await?;
     let missing: Vec<String> = wanted.iter().filter(|n| !found.contains_key(*n)).cloned().collect();
     if missing.is_empty() {
         return Ok(found);
     }
-    let created = queries::insert_deputies_by_name(conn, body.as_str(), &missing).await?;
+    let created = queries::insert_deputies_by_name(conn, body, &missing).await?;
     let full = Viewer { privileged: true, deputy_id: None };
     let changes: Vec<audit::Change> = created
         .iter()
@@ -490,6 +491,6 @@ pub async fn deputies_by_name(
     let events: Vec<audit::Event> = created.iter().map(|r| deputy_event("deputy.created", r)).collect();
     audit::emit(conn, &events).await?;
     // Names another transaction registered meanwhile are found now.
-    found.extend(queries::deputy_ids_by_name(conn, body.as_str(), &missing).await?);
+    found.extend(queries::deputy_ids_by_name(conn, body, &missing).await?);
     Ok(found)
 }

@@ -1,5 +1,5 @@
 //! HTTP conventions shared by every domain: request context and problem answers, JSON
-//! bodies, ETag/If-Match, Idempotency-Key, cursor pagination, metrics.
+//! bodies and text fields, ETag/If-Match, Idempotency-Key, cursor pagination, metrics.
 
 pub mod etag;
 pub mod idempotency;
@@ -7,3 +7,4 @@ pub mod json;
 pub mod metrics;
 pub mod pagination;
 pub mod request_context;
+pub mod text;

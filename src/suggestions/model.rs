@@ -5,75 +5,19 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::directory::model::{Body, DeputyRef};
+pub use crate::db::enums::{Source, SuggestionStatus};
+use crate::directory::model::DeputyRef;
 
-/// Where a suggestion comes from: the people's congress or the CPPCC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Source {
-    /// 人大代表建议
-    Npc,
-    /// 政协委员提案
-    Cppcc,
-}
-
-impl Source {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::Npc => "npc",
-            Source::Cppcc => "cppcc",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Source> {
-        match s {
-            "npc" => Some(Source::Npc),
-            "cppcc" => Some(Source::Cppcc),
-            _ => None,
-        }
-    }
-
-    /// The body whose members make suggestions of this source.
-    pub fn body(self) -> Body {
-        match self {
-            Source::Npc => Body::Npc,
-            Source::Cppcc => Body::Cppcc,
-        }
-    }
-}
-
-/// Where a suggestion stands, derived from its assignments and rounds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SuggestionStatus {
-    /// 登记: received, not yet assigned.
-    Registered,
-    /// 已交办: assigned to units.
-    Assigned,
-    /// 办理中
-    Handling,
-    /// 已答复
-    Replied,
-    /// 已办结
-    Completed,
-}
-
-impl SuggestionStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SuggestionStatus::Registered => "registered",
-            SuggestionStatus::Assigned => "assigned",
-            SuggestionStatus::Handling => "handling",
-            SuggestionStatus::Replied => "replied",
-            SuggestionStatus::Completed => "completed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Registered, Self::Assigned, Self::Handling, Self::Replied, Self::Completed]
-            .into_iter()
-            .find(|v| v.as_str() == s)
-    }
+/// What later steps need to know of a suggestion.
+#[derive(Debug, Clone, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = crate::db::schema::suggestions)]
+pub struct KeyFacts {
+    pub id: Uuid,
+    pub source: Source,
+    pub year: i32,
+    pub received_on: Option<NaiveDate>,
+    pub status: SuggestionStatus,
+    pub is_key: bool,
 }
 
 /// A suggestion or proposal.

@@ -5,12 +5,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::expression::BoxableExpression;
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Nullable, Text};
+use diesel::sql_types::{Bool, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::db::enums::{Source, SuggestionStatus};
 use crate::db::schema::suggestions;
-use crate::suggestions::model::{SortOrder, SuggestionFilter};
+use crate::suggestions::model::{KeyFacts, SortOrder, SuggestionFilter};
 use crate::suggestions::rules::Content;
 use crate::suggestions::search::Vectors;
 
@@ -18,7 +19,7 @@ use crate::suggestions::search::Vectors;
 #[derive(Debug, Clone, Queryable)]
 pub struct SuggestionRow {
     pub id: Uuid,
-    pub source: String,
+    pub source: Source,
     pub year: i32,
     pub external_no: String,
     pub session_label: Option<String>,
@@ -28,7 +29,7 @@ pub struct SuggestionRow {
     pub is_key: bool,
     pub received_on: Option<NaiveDate>,
     pub merged_into: Option<Uuid>,
-    pub status: String,
+    pub status: SuggestionStatus,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -38,9 +39,7 @@ pub struct SuggestionRow {
     pub co_signers: serde_json::Value,
 }
 
-/// SQL fragments the read queries select. Each is a type of its own rather than a
-/// `diesel::dsl::sql` literal, which diesel never caches as a prepared statement: planning
-/// these queries anew costs more than running them.
+/// SQL fragments the read queries select, each a type of its own (`db::sql`).
 mod fragments {
     use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping, is_aggregate};
     use diesel::pg::Pg;
@@ -48,48 +47,27 @@ mod fragments {
     use diesel::sql_types::{Bool, Json, Nullable, Text};
 
     use crate::db::schema::sql_types::{Tsquery, Tsvector};
-
-    macro_rules! static_sql {
-        ($(#[$doc:meta])* $name:ident: $st:ty = $sql:expr) => {
-            $(#[$doc])*
-            #[derive(Debug, Clone, Copy, QueryId)]
-            pub struct $name;
-            impl Expression for $name {
-                type SqlType = $st;
-            }
-            impl<QS> SelectableExpression<QS> for $name {}
-            impl<QS> AppearsOnTable<QS> for $name {}
-            impl<G> ValidGrouping<G> for $name {
-                type IsAggregate = is_aggregate::Never;
-            }
-            impl QueryFragment<Pg> for $name {
-                fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> diesel::QueryResult<()> {
-                    out.push_sql($sql);
-                    Ok(())
-                }
-            }
-        };
-    }
+    use crate::db::sql::static_sql;
 
     static_sql!(
         /// The lead proposer as JSON.
-        ProposerJson: Nullable<Json> = "(SELECT json_build_object('id', d.id, 'name', d.name, 'delegation', \
+        pub ProposerJson: Nullable<Json> = "(SELECT json_build_object('id', d.id, 'name', d.name, 'delegation', \
         d.delegation, 'confidential', d.confidential) FROM deputies d WHERE d.id = suggestions.proposer_id)"
     );
     static_sql!(
         /// The co-signers as a JSON array, in their order.
-        CoSignersJson: Json = "(SELECT coalesce(json_agg(json_build_object('id', d.id, 'name', d.name, \
+        pub CoSignersJson: Json = "(SELECT coalesce(json_agg(json_build_object('id', d.id, 'name', d.name, \
         'delegation', d.delegation, 'confidential', d.confidential) \
         ORDER BY array_position(suggestions.co_signer_ids, d.id)), '[]'::json) \
         FROM deputies d WHERE d.id = ANY(suggestions.co_signer_ids))"
     );
     static_sql!(
         /// The full text.
-        Body: Nullable<Text> = "suggestions.body"
+        pub Body: Nullable<Text> = "suggestions.body"
     );
     static_sql!(
         /// No full text (lists).
-        NoBody: Nullable<Text> = "NULL::text"
+        pub NoBody: Nullable<Text> = "NULL::text"
     );
 
     /// `$n::tsquery`: a query the service built, as a bound parameter.
@@ -206,73 +184,36 @@ pub async fn get(conn: &mut AsyncPgConnection, id: Uuid, scope: &ReadScope) -> Q
 }
 
 /// The stored content of a suggestion, locked for a change.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = suggestions)]
 pub struct Stored {
     pub id: Uuid,
     pub version: i32,
     pub content_hash: Vec<u8>,
     pub merged_into: Option<Uuid>,
-    pub status: String,
+    pub status: SuggestionStatus,
 }
-
-const STORED: (
-    suggestions::id,
-    suggestions::version,
-    suggestions::content_hash,
-    suggestions::merged_into,
-    suggestions::status,
-) = (suggestions::id, suggestions::version, suggestions::content_hash, suggestions::merged_into, suggestions::status);
 
 pub async fn stored_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Stored>> {
-    suggestions::table.find(id).select(STORED).for_update().first(conn).await.optional()
-}
-
-pub async fn stored_by_key_for_update(
-    conn: &mut AsyncPgConnection,
-    source: &str,
-    year: i32,
-    external_no: &str,
-) -> QueryResult<Option<Stored>> {
-    suggestions::table
-        .filter(suggestions::source.eq(source))
-        .filter(suggestions::year.eq(year))
-        .filter(suggestions::external_no.eq(external_no))
-        .select(STORED)
-        .for_update()
-        .first(conn)
-        .await
-        .optional()
+    suggestions::table.find(id).select(Stored::as_select()).for_update().first(conn).await.optional()
 }
 
 /// The stored rows of many keys `(source, year, external_no)`, locked.
-pub async fn stored_by_keys_for_update(
-    conn: &mut AsyncPgConnection,
-    keys: &[(String, i32, String)],
-) -> QueryResult<Vec<((String, i32, String), Stored)>> {
-    use diesel::sql_types::{Array, Bytea, Int4};
+pub async fn stored_by_keys_for_update(conn: &mut AsyncPgConnection, keys: &[Key]) -> QueryResult<Vec<(Key, Stored)>> {
+    use diesel::sql_types::{Array, Int4};
     #[derive(QueryableByName)]
+    #[diesel(table_name = suggestions)]
     struct Found {
-        #[diesel(sql_type = Text)]
-        source: String,
-        #[diesel(sql_type = Int4)]
+        source: Source,
         year: i32,
-        #[diesel(sql_type = Text)]
         external_no: String,
-        #[diesel(sql_type = diesel::sql_types::Uuid)]
-        id: Uuid,
-        #[diesel(sql_type = Int4)]
-        version: i32,
-        #[diesel(sql_type = Bytea)]
-        content_hash: Vec<u8>,
-        #[diesel(sql_type = Nullable<diesel::sql_types::Uuid>)]
-        merged_into: Option<Uuid>,
-        #[diesel(sql_type = Text)]
-        status: String,
+        #[diesel(embed)]
+        stored: Stored,
     }
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    let sources: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
+    let sources: Vec<Source> = keys.iter().map(|k| k.0).collect();
     let years: Vec<i32> = keys.iter().map(|k| k.1).collect();
     let numbers: Vec<&str> = keys.iter().map(|k| k.2.as_str()).collect();
     let found: Vec<Found> = diesel::sql_query(
@@ -286,25 +227,16 @@ pub async fn stored_by_keys_for_update(
     .bind::<Array<Text>, _>(numbers)
     .load(conn)
     .await?;
-    Ok(found
-        .into_iter()
-        .map(|f| {
-            let stored = Stored {
-                id: f.id,
-                version: f.version,
-                content_hash: f.content_hash,
-                merged_into: f.merged_into,
-                status: f.status,
-            };
-            ((f.source, f.year, f.external_no), stored)
-        })
-        .collect())
+    Ok(found.into_iter().map(|f| ((f.source, f.year, f.external_no), f.stored)).collect())
 }
+
+/// A suggestion's key: source, year and external number.
+pub type Key = (Source, i32, String);
 
 /// The id of the suggestion with this external number, if any.
 pub async fn id_by_key(
     conn: &mut AsyncPgConnection,
-    source: &str,
+    source: Source,
     year: i32,
     external_no: &str,
 ) -> QueryResult<Option<Uuid>> {
@@ -332,10 +264,7 @@ pub struct NewRow<'a> {
 
 /// Inserts suggestions (one statement); skips keys that exist; returns `(id, key)` of those
 /// written.
-pub async fn insert_many(
-    conn: &mut AsyncPgConnection,
-    rows: &[NewRow<'_>],
-) -> QueryResult<Vec<(Uuid, String, i32, String)>> {
+pub async fn insert_many(conn: &mut AsyncPgConnection, rows: &[NewRow<'_>]) -> QueryResult<Vec<(Uuid, Key)>> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
@@ -345,7 +274,7 @@ pub async fn insert_many(
             let c = r.content;
             (
                 suggestions::id.eq(r.id),
-                suggestions::source.eq(c.source.as_str()),
+                suggestions::source.eq(c.source),
                 suggestions::year.eq(c.year),
                 suggestions::external_no.eq(&c.external_no),
                 suggestions::session_label.eq(&c.session_label),
@@ -367,7 +296,7 @@ pub async fn insert_many(
     diesel::insert_into(suggestions::table)
         .values(values)
         .on_conflict_do_nothing()
-        .returning((suggestions::id, suggestions::source, suggestions::year, suggestions::external_no))
+        .returning((suggestions::id, (suggestions::source, suggestions::year, suggestions::external_no)))
         .get_results(conn)
         .await
 }
@@ -405,55 +334,7 @@ pub async fn update_content(
 
 /// The content as stored, to merge a partial change into.
 pub async fn content(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Content> {
-    #[allow(clippy::type_complexity)]
-    let row: (
-        String,
-        i32,
-        String,
-        Option<String>,
-        String,
-        String,
-        Option<String>,
-        Vec<String>,
-        Option<Uuid>,
-        Vec<Uuid>,
-        bool,
-        Option<NaiveDate>,
-        Option<Uuid>,
-    ) = suggestions::table
-        .find(id)
-        .select((
-            suggestions::source,
-            suggestions::year,
-            suggestions::external_no,
-            suggestions::session_label,
-            suggestions::title,
-            suggestions::body,
-            suggestions::category,
-            suggestions::keywords,
-            suggestions::proposer_id,
-            suggestions::co_signer_ids,
-            suggestions::is_key,
-            suggestions::received_on,
-            suggestions::merged_into,
-        ))
-        .first(conn)
-        .await?;
-    Ok(Content {
-        source: crate::suggestions::model::Source::parse(&row.0).unwrap_or(crate::suggestions::model::Source::Npc),
-        year: row.1,
-        external_no: row.2,
-        session_label: row.3,
-        title: row.4,
-        body: row.5,
-        category: row.6,
-        keywords: row.7,
-        proposer_id: row.8,
-        co_signer_ids: row.9,
-        is_key: row.10,
-        received_on: row.11,
-        merged_into: row.12,
-    })
+    suggestions::table.find(id).select(Content::as_select()).first(conn).await
 }
 
 /// The keyset position of a list page.
@@ -461,8 +342,8 @@ pub async fn content(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Cont
 #[serde(untagged)]
 pub enum After {
     Recent(Uuid),
-    ExternalNo(i32, String, String, Uuid),
-    Ledger(i32, bool, String, String, Uuid),
+    ExternalNo(i32, Source, String, Uuid),
+    Ledger(i32, bool, Source, String, Uuid),
     Relevance(f32, Uuid),
 }
 
@@ -478,10 +359,10 @@ fn filtered<'a, ST: 'a>(
         q = q.filter(suggestions::year.eq(v));
     }
     if let Some(v) = f.source {
-        q = q.filter(suggestions::source.eq(v.as_str()));
+        q = q.filter(suggestions::source.eq(v));
     }
     if let Some(v) = f.status {
-        q = q.filter(suggestions::status.eq(v.as_str()));
+        q = q.filter(suggestions::status.eq(v));
     }
     if let Some(v) = &f.category {
         q = q.filter(suggestions::category.eq(v));
@@ -520,7 +401,7 @@ pub async fn list(
         SortOrder::ExternalNo => {
             if let Some(After::ExternalNo(year, source, number, id)) = after {
                 use suggestions::{external_no, id as sid, source as src, year as y};
-                q = q.filter(y.lt(year).or(y.eq(year).and(src.gt(source.clone()).or(
+                q = q.filter(y.lt(year).or(y.eq(year).and(src.gt(source).or(
                     src.eq(source).and(external_no.gt(number.clone()).or(external_no.eq(number).and(sid.gt(id)))),
                 ))));
             }
@@ -530,7 +411,7 @@ pub async fn list(
             if let Some(After::Ledger(year, key, source, number, id)) = after {
                 use suggestions::{external_no, id as sid, is_key, source as src, year as y};
                 let same_key = src
-                    .gt(source.clone())
+                    .gt(source)
                     .or(src.eq(source).and(external_no.gt(number.clone()).or(external_no.eq(number).and(sid.gt(id)))));
                 q = q.filter(y.lt(year).or(y.eq(year).and(is_key.lt(key).or(is_key.eq(key).and(same_key)))));
             }
@@ -604,90 +485,90 @@ pub async fn earlier_matching(
         .await
 }
 
-/// What later steps need of suggestions: `(id, source, year, received_on, status, is_key)`,
-/// locked for the caller's transaction when `lock` (in id order, so that two batches never
-/// wait on each other in a circle).
-pub async fn facts(
-    conn: &mut AsyncPgConnection,
-    ids: &[Uuid],
-    lock: bool,
-) -> QueryResult<Vec<(Uuid, String, i32, Option<chrono::NaiveDate>, String, bool)>> {
-    let q = suggestions::table
-        .filter(suggestions::id.eq_any(ids))
-        .select((
-            suggestions::id,
-            suggestions::source,
-            suggestions::year,
-            suggestions::received_on,
-            suggestions::status,
-            suggestions::is_key,
-        ))
-        .order(suggestions::id);
+/// What later steps need of suggestions, locked for the caller's transaction when `lock`
+/// (in id order, so that two batches never wait on each other in a circle).
+pub async fn facts(conn: &mut AsyncPgConnection, ids: &[Uuid], lock: bool) -> QueryResult<Vec<KeyFacts>> {
+    let q = suggestions::table.filter(suggestions::id.eq_any(ids)).select(KeyFacts::as_select()).order(suggestions::id);
     if lock { q.for_update().load(conn).await } else { q.load(conn).await }
 }
 
-/// Sets derived statuses, many in one statement: `(id, status)`.
-pub async fn set_statuses(conn: &mut AsyncPgConnection, rows: &[(Uuid, &str)]) -> QueryResult<usize> {
+/// Sets derived statuses, many in one statement: `(id, status)`; each is a new version.
+/// Returns the new versions.
+pub async fn set_statuses(
+    conn: &mut AsyncPgConnection,
+    rows: &[(Uuid, SuggestionStatus)],
+) -> QueryResult<std::collections::HashMap<Uuid, i32>> {
     use diesel::sql_types::{Array, Uuid as SqlUuid};
+    #[derive(QueryableByName)]
+    #[diesel(table_name = suggestions)]
+    struct Versioned {
+        id: Uuid,
+        version: i32,
+    }
     if rows.is_empty() {
-        return Ok(0);
+        return Ok(Default::default());
     }
     let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
-    let statuses: Vec<&str> = rows.iter().map(|r| r.1).collect();
-    diesel::sql_query(
-        "UPDATE suggestions s SET status = n.status, updated_at = now() \
-         FROM unnest($1::uuid[], $2::text[]) AS n(id, status) WHERE s.id = n.id",
+    let statuses: Vec<SuggestionStatus> = rows.iter().map(|r| r.1).collect();
+    let written: Vec<Versioned> = diesel::sql_query(
+        "UPDATE suggestions s SET status = n.status, version = s.version + 1, updated_at = now() \
+         FROM unnest($1::uuid[], $2::text[]) AS n(id, status) WHERE s.id = n.id RETURNING s.id, s.version",
     )
     .bind::<Array<SqlUuid>, _>(ids)
     .bind::<Array<Text>, _>(statuses)
-    .execute(conn)
-    .await
+    .load(conn)
+    .await?;
+    Ok(written.into_iter().map(|v| (v.id, v.version)).collect())
 }
 
-/// Sets the supervising leader; returns the previous one.
+/// Sets the supervising leader (a new version when it changes): `(previous, version)`.
 pub async fn set_supervisor(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     supervisor: Option<Uuid>,
-) -> QueryResult<Option<Uuid>> {
-    let before: Option<Uuid> = suggestions::table.find(id).select(suggestions::supervisor_id).first(conn).await?;
-    if before != supervisor {
-        diesel::update(suggestions::table.find(id))
-            .set(suggestions::supervisor_id.eq(supervisor))
-            .execute(conn)
-            .await?;
+) -> QueryResult<(Option<Uuid>, i32)> {
+    let (before, version): (Option<Uuid>, i32) =
+        suggestions::table.find(id).select((suggestions::supervisor_id, suggestions::version)).first(conn).await?;
+    if before == supervisor {
+        return Ok((before, version));
     }
-    Ok(before)
+    let version = diesel::update(suggestions::table.find(id))
+        .set((
+            suggestions::supervisor_id.eq(supervisor),
+            suggestions::version.eq(suggestions::version + 1),
+            suggestions::updated_at.eq(Utc::now()),
+        ))
+        .returning(suggestions::version)
+        .get_result(conn)
+        .await?;
+    Ok((before, version))
 }
 
 /// The source of each of these suggestions.
 pub async fn sources_of(
     conn: &mut AsyncPgConnection,
     ids: &[Uuid],
-) -> QueryResult<std::collections::HashMap<Uuid, crate::suggestions::model::Source>> {
-    let rows: Vec<(Uuid, String)> = suggestions::table
+) -> QueryResult<std::collections::HashMap<Uuid, Source>> {
+    let rows: Vec<(Uuid, Source)> = suggestions::table
         .filter(suggestions::id.eq_any(ids))
         .select((suggestions::id, suggestions::source))
         .load(conn)
         .await?;
-    Ok(rows.into_iter().filter_map(|(id, s)| crate::suggestions::model::Source::parse(&s).map(|s| (id, s))).collect())
+    Ok(rows.into_iter().collect())
 }
 
 /// The ids of the suggestions with these keys `(source, year, external_no)`.
 pub async fn ids_by_keys(
     conn: &mut AsyncPgConnection,
-    keys: &[(String, i32, String)],
-) -> QueryResult<std::collections::HashMap<(String, i32, String), Uuid>> {
+    keys: &[Key],
+) -> QueryResult<std::collections::HashMap<Key, Uuid>> {
     use diesel::sql_types::{Array, Int4};
     #[derive(QueryableByName)]
+    #[diesel(table_name = suggestions)]
     struct Found {
-        #[diesel(sql_type = Text)]
-        source: String,
-        #[diesel(sql_type = Int4)]
+        source: Source,
         year: i32,
-        #[diesel(sql_type = Text)]
         external_no: String,
-        #[diesel(sql_type = diesel::sql_types::Uuid)]
         id: Uuid,
     }
     if keys.is_empty() {
@@ -698,7 +579,7 @@ pub async fn ids_by_keys(
          FROM suggestions s JOIN unnest($1::text[], $2::int4[], $3::text[]) AS k(source, year, external_no) \
          ON s.source = k.source AND s.year = k.year AND s.external_no = k.external_no",
     )
-    .bind::<Array<Text>, _>(keys.iter().map(|k| k.0.as_str()).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(keys.iter().map(|k| k.0).collect::<Vec<_>>())
     .bind::<Array<Int4>, _>(keys.iter().map(|k| k.1).collect::<Vec<_>>())
     .bind::<Array<Text>, _>(keys.iter().map(|k| k.2.as_str()).collect::<Vec<_>>())
     .load(conn)

@@ -80,8 +80,8 @@ pub async fn list_suggestions(
                 &state.cursors,
                 |r| match sort {
                     SortOrder::Recent => After::Recent(r.id),
-                    SortOrder::ExternalNo => After::ExternalNo(r.year, r.source.clone(), r.external_no.clone(), r.id),
-                    SortOrder::Ledger => After::Ledger(r.year, r.is_key, r.source.clone(), r.external_no.clone(), r.id),
+                    SortOrder::ExternalNo => After::ExternalNo(r.year, r.source, r.external_no.clone(), r.id),
+                    SortOrder::Ledger => After::Ledger(r.year, r.is_key, r.source, r.external_no.clone(), r.id),
                 },
                 |r| service::to_suggestion(&viewer, r, None),
             )

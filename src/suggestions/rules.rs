@@ -6,8 +6,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::directory::rules::{name, optional_text};
 use crate::error::FieldError;
+use crate::http::text::{name, optional_text};
 use crate::suggestions::model::{Source, SyncedSuggestion};
 use crate::suggestions::search::Vectors;
 
@@ -17,7 +17,8 @@ pub const MAX_KEYWORDS: usize = 10;
 pub const MAX_CO_SIGNERS: usize = 100;
 
 /// A suggestion's content, checked, as stored.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = crate::db::schema::suggestions)]
 pub struct Content {
     pub source: Source,
     pub year: i32,

@@ -16,7 +16,7 @@ use crate::directory::{queries as deputies, rules as people, service as director
 use crate::error::{AppError, FieldError};
 use crate::http::etag::IfMatch;
 use crate::suggestions::model::*;
-use crate::suggestions::queries::{self, ReadScope, Stored, SuggestionRow};
+use crate::suggestions::queries::{self, Key, ReadScope, Stored, SuggestionRow};
 use crate::suggestions::rules::{self, Content, Texts};
 use crate::suggestions::search::Vectors;
 
@@ -49,7 +49,7 @@ pub fn to_suggestion(viewer: &Viewer, row: SuggestionRow, score: Option<f32>) ->
     };
     Suggestion {
         id: row.id,
-        source: Source::parse(&row.source).unwrap_or(Source::Npc),
+        source: row.source,
         year: row.year,
         external_no: row.external_no,
         session_label: row.session_label,
@@ -62,7 +62,7 @@ pub fn to_suggestion(viewer: &Viewer, row: SuggestionRow, score: Option<f32>) ->
         is_key: row.is_key,
         received_on: row.received_on,
         merged_into: row.merged_into,
-        status: SuggestionStatus::parse(&row.status).unwrap_or(SuggestionStatus::Registered),
+        status: row.status,
         supervisor_id: row.supervisor_id,
         version: row.version,
         created_at: row.created_at,
@@ -78,7 +78,7 @@ pub async fn read(conn: &mut AsyncPgConnection, principal: &Principal, id: Uuid)
     Ok(to_suggestion(&viewer, row, None))
 }
 
-fn event(kind: &'static str, id: Uuid, version: i32, c: &Content, status: &str) -> Event {
+fn event(kind: &'static str, id: Uuid, version: i32, c: &Content, status: SuggestionStatus) -> Event {
     Event {
         kind,
         entity_type: "suggestion",
@@ -120,7 +120,7 @@ fn change(action: &'static str, id: Uuid, before: Option<&Content>, after: &Cont
 /// Checks that the deputies exist in the source's body and the merge target exists.
 async fn check_references(conn: &mut AsyncPgConnection, c: &Content, id: Option<Uuid>) -> Result<(), AppError> {
     let mut errors = Vec::new();
-    let body = c.source.body().as_str();
+    let body = c.source.body();
     if let Some(p) = c.proposer_id
         && !deputies::missing_deputies(conn, body, &[p]).await?.is_empty()
     {
@@ -176,9 +176,7 @@ pub async fn create(conn: &mut AsyncPgConnection, actor: &Actor, new: &NewSugges
         merged_into: new.merged_into,
     };
     check_references(conn, &content, None).await?;
-    if let Some(existing) =
-        queries::id_by_key(conn, content.source.as_str(), content.year, &content.external_no).await?
-    {
+    if let Some(existing) = queries::id_by_key(conn, content.source, content.year, &content.external_no).await? {
         return Err(duplicate(existing));
     }
     let id = Uuid::now_v7();
@@ -186,11 +184,11 @@ pub async fn create(conn: &mut AsyncPgConnection, actor: &Actor, new: &NewSugges
     let row = queries::NewRow { id, content: &content, hash: content.hash(), vectors: &vectors };
     if queries::insert_many(conn, &[row]).await?.is_empty() {
         // Registered meanwhile by someone else.
-        let existing = queries::id_by_key(conn, content.source.as_str(), content.year, &content.external_no).await?;
+        let existing = queries::id_by_key(conn, content.source, content.year, &content.external_no).await?;
         return Err(duplicate(existing.unwrap_or(id)));
     }
     audit::record_many(conn, actor, &[change("suggestion.create", id, None, &content)]).await?;
-    audit::emit(conn, &[event("suggestion.created", id, 1, &content, "registered")]).await?;
+    audit::emit(conn, &[event("suggestion.created", id, 1, &content, SuggestionStatus::Registered)]).await?;
     Ok(id)
 }
 
@@ -242,7 +240,7 @@ pub async fn update(
         check_references(conn, &after, Some(id)).await?;
         let version = queries::update_content(conn, id, &after, &after.hash(), &after.vectors()).await?;
         audit::record_many(conn, actor, &[change("suggestion.update", id, Some(&before), &after)]).await?;
-        audit::emit(conn, &[event("suggestion.updated", id, version, &after, &stored.status)]).await?;
+        audit::emit(conn, &[event("suggestion.updated", id, version, &after, stored.status)]).await?;
         Ok(())
     })
     .await
@@ -258,8 +256,6 @@ pub struct Incoming {
 fn rejected(line: usize, external_no: Option<String>, errors: Vec<FieldError>) -> RowReport {
     RowReport { line, external_no, outcome: Outcome::Rejected, id: None, errors }
 }
-
-type Key = (String, i32, String);
 
 /// A checked incoming row with its search vector: all the work that needs no database.
 pub struct Prepared {
@@ -290,7 +286,7 @@ fn check(incoming: Incoming) -> Result<Prepared, RowReport> {
     match (texts, names) {
         (Ok(texts), Ok((proposer, co_signers))) => Ok(Prepared {
             line,
-            key: (row.source.as_str().to_string(), row.year, texts.external_no.clone()),
+            key: (row.source, row.year, texts.external_no.clone()),
             vectors: Vectors::of(&texts.title, &texts.keywords, &texts.body),
             row,
             texts,
@@ -358,7 +354,7 @@ pub async fn write(
 
         // (row index, id, content, hash)
         let mut creates: Vec<(usize, Uuid, Content, Vec<u8>)> = Vec::new();
-        let mut updates: Vec<(usize, Uuid, Content, Vec<u8>, String)> = Vec::new();
+        let mut updates: Vec<(usize, Uuid, Content, Vec<u8>, SuggestionStatus)> = Vec::new();
         let mut out: Vec<RowReport> = Vec::new();
         for (i, r) in rows.iter().enumerate() {
             let body = r.row.source.body();
@@ -390,7 +386,7 @@ pub async fn write(
                     id: Some(s.id),
                     errors: vec![],
                 }),
-                Some(s) => updates.push((i, s.id, content, hash, s.status.clone())),
+                Some(s) => updates.push((i, s.id, content, hash, s.status)),
             }
         }
 
@@ -411,7 +407,7 @@ pub async fn write(
             let r = &rows[*i];
             if inserted.contains(id) {
                 changes.push(change("suggestion.create", *id, None, content));
-                events.push(event("suggestion.created", *id, 1, content, "registered"));
+                events.push(event("suggestion.created", *id, 1, content, SuggestionStatus::Registered));
                 out.push(RowReport {
                     line: r.line,
                     external_no: Some(r.key.2.clone()),
@@ -433,7 +429,7 @@ pub async fn write(
             let before = queries::content(conn, *id).await?;
             let version = queries::update_content(conn, *id, content, hash, &r.vectors).await?;
             changes.push(change("suggestion.update", *id, Some(&before), content));
-            events.push(event("suggestion.updated", *id, version, content, status));
+            events.push(event("suggestion.updated", *id, version, content, *status));
             out.push(RowReport {
                 line: r.line,
                 external_no: Some(r.key.2.clone()),
@@ -550,36 +546,13 @@ pub async fn similar(
         .collect())
 }
 
-/// What later steps need to know of a suggestion.
-#[derive(Debug, Clone)]
-pub struct KeyFacts {
-    pub source: Source,
-    pub year: i32,
-    pub received_on: Option<chrono::NaiveDate>,
-    pub status: SuggestionStatus,
-    pub is_key: bool,
-}
-
 /// The facts of suggestions by id; locked for the caller's transaction when `lock`.
 pub async fn facts(
     conn: &mut AsyncPgConnection,
     ids: &[Uuid],
     lock: bool,
 ) -> Result<HashMap<Uuid, KeyFacts>, AppError> {
-    let rows = queries::facts(conn, ids, lock).await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, source, year, received_on, status, is_key)| {
-            let facts = KeyFacts {
-                source: Source::parse(&source).unwrap_or(Source::Npc),
-                year,
-                received_on,
-                status: SuggestionStatus::parse(&status).unwrap_or(SuggestionStatus::Registered),
-                is_key,
-            };
-            (id, facts)
-        })
-        .collect())
+    Ok(queries::facts(conn, ids, lock).await?.into_iter().map(|f| (f.id, f)).collect())
 }
 
 /// Writes the statuses the assignments give suggestions: `(id, before, after)`; for each
@@ -590,8 +563,8 @@ pub async fn set_statuses(
     changes: &[(Uuid, SuggestionStatus, SuggestionStatus)],
 ) -> Result<(), AppError> {
     let changed: Vec<&(Uuid, SuggestionStatus, SuggestionStatus)> = changes.iter().filter(|c| c.1 != c.2).collect();
-    let rows: Vec<(Uuid, &str)> = changed.iter().map(|c| (c.0, c.2.as_str())).collect();
-    queries::set_statuses(conn, &rows).await?;
+    let rows: Vec<(Uuid, SuggestionStatus)> = changed.iter().map(|c| (c.0, c.2)).collect();
+    let versions = queries::set_statuses(conn, &rows).await?;
     let audit_rows: Vec<Change> = changed
         .iter()
         .map(|(id, before, after)| Change {
@@ -609,8 +582,8 @@ pub async fn set_statuses(
             kind: "suggestion.status_changed",
             entity_type: "suggestion",
             entity_id: *id,
-            version: None,
-            payload: json!({"id": id, "status": after, "previous_status": before}),
+            version: versions.get(id).copied(),
+            payload: json!({"id": id, "status": after, "previous_status": before, "version": versions.get(id)}),
         })
         .collect();
     audit::emit(conn, &events).await?;
@@ -624,10 +597,19 @@ pub async fn set_supervisor(
     id: Uuid,
     supervisor: Option<Uuid>,
 ) -> Result<(), AppError> {
-    let before = queries::set_supervisor(conn, id, supervisor).await?;
+    let (before, version) = queries::set_supervisor(conn, id, supervisor).await?;
     if before != supervisor {
         let (b, a) = (json!({"supervisor_id": before}), json!({"supervisor_id": supervisor}));
         audit::record(conn, actor, "suggestion.supervisor", "suggestion", &id.to_string(), Some(b), Some(a)).await?;
+        let payload = json!({"id": id, "supervisor_id": supervisor, "version": version});
+        let event = Event {
+            kind: "suggestion.supervisor_changed",
+            entity_type: "suggestion",
+            entity_id: id,
+            version: Some(version),
+            payload,
+        };
+        audit::emit(conn, &[event]).await?;
     }
     Ok(())
 }

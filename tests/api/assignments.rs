@@ -37,7 +37,7 @@ async fn lead_and_co(app: &TestApp, suggestion_id: &str, assigned_on: &str) -> (
 }
 
 fn today() -> chrono::NaiveDate {
-    jianyi::calendar::today()
+    jianyi::calendar::Today::default().date()
 }
 
 #[actix_web::test]
@@ -385,13 +385,14 @@ async fn reminders_come_from_the_office_and_responsible_leaders() {
     assert_eq!(kinds.iter().filter(|k| *k == "reminder.created").count(), 2);
 }
 
+/// On 29 May of a year without 29 February: the day a test counting back three months
+/// from "today plus two days" once got wrong. Today is the app's clock, not the machine's.
 #[actix_web::test]
 async fn due_states_filter_count_and_remind_once_with_two_workers() {
-    let app = TestApp::new().await;
-    // Due in a few days (three months after an assignment three months less two days ago);
-    // long overdue; on track.
-    let soon = (today() + chrono::Days::new(2) - chrono::Months::new(3)).to_string();
-    let cases = [("240010", soon.as_str()), ("240011", "2026-06-01"), ("240012", &today().to_string() as &str)];
+    let app = TestApp::on("2026-05-29").await;
+    // Due 1 June (due soon); due 6 May after the May Day holiday (overdue); due 31 August
+    // (on track).
+    let cases = [("240010", "2026-03-01"), ("240011", "2026-02-01"), ("240012", "2026-05-29")];
     for (no, on) in cases {
         let s = suggestion(&app, no, &format!("关于第{no}号事项的建议")).await;
         assign(&app, json!({"suggestion_id": s, "assigned_on": on, "units": [{"unit_id": app.units.bureau, "role": "lead", "section_id": app.units.construction}]})).await;
@@ -416,8 +417,8 @@ async fn due_states_filter_count_and_remind_once_with_two_workers() {
     let url = app.state.config.database_url.clone().unwrap();
     let run = async || {
         let mut conn = AsyncPgConnection::establish(&url).await.unwrap();
-        let clock = jianyi::assignments::service::Clock::load(&mut conn, 10).await.unwrap();
-        jianyi::assignments::service::run_due_states(&mut conn, &clock).await.unwrap()
+        let clock = app.state.clock(&mut conn).await.unwrap();
+        jianyi::assignments::service::due_states::run_due_states(&mut conn, &clock).await.unwrap()
     };
     let (a, b) = futures_util::future::join(run(), run()).await;
     assert_eq!(a + b, 2, "due soon and overdue, once each");
@@ -896,4 +897,58 @@ async fn every_endpoint_refuses_wrong_callers_and_bad_input() {
     assert_eq!(listed[0]["status"], "pending");
     let reminders = app.get(&format!("/api/v1/assignments/{a}/reminders")).as_(Role::Office).send().await.json();
     assert!(reminders.as_array().unwrap().is_empty());
+}
+
+/// A holiday edit recomputes open due dates with the rules that fit each assignment: the
+/// dispute window of a CPPCC proposal or of a co-handler keeps its own rule.
+#[actix_web::test]
+async fn a_recompute_keeps_each_assignments_own_dispute_rule() {
+    let app = TestApp::new().await;
+    let rules = [
+        json!({"kind": "dispute", "source": "cppcc", "start_point": "assigned", "amount": 10, "period": "working_days"}),
+        json!({"kind": "dispute", "role": "co", "start_point": "assigned", "amount": 8, "period": "working_days"}),
+    ];
+    for rule in &rules {
+        app.post("/api/v1/deadline-rules").as_(Role::Admin).json(rule).send().await.expect(201);
+    }
+    let body = json!({"source": "cppcc", "year": 2024, "external_no": "C0001", "title": "关于完善政协提案办理的提案"});
+    let cppcc = app.post("/api/v1/suggestions").as_(Role::Office).json(&body).send().await.expect(201).json();
+    let npc = suggestion(&app, "240040", "关于合理设置公交站点的建议").await;
+    // Monday 2 September 2024: 5 working days end on 9 Sep, 8 on 12 Sep, 10 on 14 Sep (a
+    // Saturday worked before the Mid-Autumn holiday, 15–17 Sep).
+    let (cppcc_lead, cppcc_co) = lead_and_co(&app, cppcc["id"].as_str().unwrap(), "2024-09-02").await;
+    let (npc_lead, npc_co) = lead_and_co(&app, &npc, "2024-09-02").await;
+    let expected =
+        [(&cppcc_lead, "2024-09-14"), (&cppcc_co, "2024-09-14"), (&npc_lead, "2024-09-09"), (&npc_co, "2024-09-12")];
+    for (a, until) in expected {
+        assert_eq!(a["dispute_until"], until, "{a}");
+    }
+    let day = json!({"kind": "holiday", "name": "测试假日"});
+    app.put("/api/v1/calendar/holidays/2027-03-03").as_(Role::Admin).json(&day).send().await.expect(200);
+    for (a, until) in expected {
+        let now = app.get(&format!("/api/v1/assignments/{}", a["id"].as_str().unwrap())).as_(Role::Office).send().await;
+        assert_eq!(now.json()["dispute_until"], until, "after the holiday edit: {a}");
+    }
+}
+
+/// The extension cap counts six months from the assignment, then moves to a working day:
+/// a holiday at the three-month mark does not stretch it.
+#[actix_web::test]
+async fn the_extension_cap_counts_from_the_rules_start() {
+    let app = TestApp::new().await;
+    let s = suggestion(&app, "240041", "关于推进老旧小区改造的建议").await;
+    let (lead, _) = lead_and_co(&app, &s, "2024-07-01").await;
+    assert_eq!(lead["due_on"], "2024-10-08", "1 October is 国庆");
+    let path = format!("/api/v1/assignments/{}", lead["id"].as_str().unwrap());
+    let e = app.get(&format!("{path}/deadline")).as_(Role::Office).send().await.expect(200).json();
+    assert_eq!(e["extension_limit"], "2025-01-02", "{e}");
+    let ask = json!({"reason": "需进行现场踏勘和专题论证", "requested_until": "2025-01-08"});
+    let ext = app.post(&format!("{path}/extensions")).as_(Role::Handler).json(&ask).send().await.expect(201).json();
+    let decision = format!("/api/v1/extensions/{}/decision", ext["id"].as_str().unwrap());
+    let told = json!({"approve": true, "explanation": "已电话向代表说明延期原因", "explained_on": "2024-09-30"});
+    let res = app.post(&decision).as_(Role::Office).if_match(1).json(&told).send().await;
+    assert_eq!(res.problem(422, "beyond_extension_cap")["limit"], "2025-01-02");
+    let mut ok = told.clone();
+    ok["approved_until"] = json!("2025-01-02");
+    app.post(&decision).as_(Role::Office).if_match(1).json(&ok).send().await.expect(200);
 }

@@ -24,7 +24,9 @@ use jianyi::auth::password;
 use jianyi::auth::policy::Role;
 use jianyi::auth::queries as sessions;
 use jianyi::auth::token::Subject;
+use jianyi::calendar::Today;
 use jianyi::config::Config;
+use jianyi::db::enums::{Grant, UnitKind, UserKind};
 use jianyi::db::local::{self, Lifetime, LocalCluster};
 use jianyi::db::{self, DbConn};
 use jianyi::directory::queries::{self as directory, UserInsert};
@@ -138,11 +140,22 @@ impl TestApp {
     }
 
     pub async fn with_config(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        Self::build(adjust, Today::default()).await
+    }
+
+    /// An app whose today is `day`: due states and default dates as on that day.
+    pub async fn on(day: &str) -> TestApp {
+        Self::build(|_| {}, Today::Fixed(day.parse().expect("a date"))).await
+    }
+
+    async fn build(adjust: impl FnOnce(&mut Config), today: Today) -> TestApp {
         let url = fresh_database().await;
         let mut config = test_config(&url);
         adjust(&mut config);
         let pool = db::pool(&url, config.db_pool_size, config.db_timeout);
-        let state = web::Data::new(AppState::new(config, pool, SECRET.as_bytes()));
+        let mut state = AppState::new(config, pool, SECRET.as_bytes());
+        state.today = today;
+        let state = web::Data::new(state);
         let svc = Self::service(state.clone()).await;
         let mut conn = state.conn().await.expect("a connection");
         let units = seed_units(&mut conn).await;
@@ -158,19 +171,33 @@ impl TestApp {
         ];
         let mut app_users = Vec::new();
         for (role, name, unit) in accounts {
-            app_users.push((role, create_user(&state, &mut conn, name, "person", &[role], unit).await));
+            app_users.push((role, create_user(&state, &mut conn, name, UserKind::Person, &[role], unit).await));
         }
-        app_users.push((Role::Sync, create_user(&state, &mut conn, "sync", "service", &[Role::Sync], None).await));
+        app_users
+            .push((Role::Sync, create_user(&state, &mut conn, "sync", UserKind::Service, &[Role::Sync], None).await));
         users.extend(app_users);
         let other_handler =
-            create_user(&state, &mut conn, "other_handler", "person", &[Role::Handler], Some(units.farmland)).await;
-        let other_section_head =
-            create_user(&state, &mut conn, "other_section_head", "person", &[Role::SectionHead], Some(units.farmland))
+            create_user(&state, &mut conn, "other_handler", UserKind::Person, &[Role::Handler], Some(units.farmland))
                 .await;
-        let head = create_user(&state, &mut conn, "head", "person", &[Role::Leader], Some(units.bureau)).await;
-        let other_co_handler =
-            create_user(&state, &mut conn, "other_co_handler", "person", &[Role::CoHandler], Some(units.forestry))
-                .await;
+        let other_section_head = create_user(
+            &state,
+            &mut conn,
+            "other_section_head",
+            UserKind::Person,
+            &[Role::SectionHead],
+            Some(units.farmland),
+        )
+        .await;
+        let head = create_user(&state, &mut conn, "head", UserKind::Person, &[Role::Leader], Some(units.bureau)).await;
+        let other_co_handler = create_user(
+            &state,
+            &mut conn,
+            "other_co_handler",
+            UserKind::Person,
+            &[Role::CoHandler],
+            Some(units.forestry),
+        )
+        .await;
         drop(conn);
         TestApp { state, units, users, other_handler, other_section_head, head, other_co_handler, svc }
     }
@@ -257,15 +284,15 @@ impl TestApp {
 }
 
 async fn seed_units(conn: &mut AsyncPgConnection) -> Units {
-    let bureau = directory::insert_unit(conn, "市自然资源和规划局", "bureau", None).await.expect("unit").id;
+    let bureau = directory::insert_unit(conn, "市自然资源和规划局", UnitKind::Bureau, None).await.expect("unit").id;
     let section = async |conn: &mut AsyncPgConnection, name: &str| {
-        directory::insert_unit(conn, name, "section", Some(bureau)).await.expect("unit").id
+        directory::insert_unit(conn, name, UnitKind::Section, Some(bureau)).await.expect("unit").id
     };
     let office = section(conn, "办公室").await;
     let construction = section(conn, "建设工程管理科").await;
     let farmland = section(conn, "耕地保护科").await;
-    let transport = directory::insert_unit(conn, "市交通运输局", "external", None).await.expect("unit").id;
-    let forestry = directory::insert_unit(conn, "市林业局", "external", None).await.expect("unit").id;
+    let transport = directory::insert_unit(conn, "市交通运输局", UnitKind::External, None).await.expect("unit").id;
+    let forestry = directory::insert_unit(conn, "市林业局", UnitKind::External, None).await.expect("unit").id;
     Units { bureau, office, construction, farmland, transport, forestry }
 }
 
@@ -274,7 +301,7 @@ pub async fn create_user(
     state: &AppState,
     conn: &mut AsyncPgConnection,
     username: &str,
-    kind: &str,
+    kind: UserKind,
     roles: &[Role],
     unit_id: Option<Uuid>,
 ) -> TestUser {
@@ -284,7 +311,7 @@ pub async fn create_user(
             username,
             display_name: username,
             kind,
-            roles: roles.iter().map(|r| r.as_str().to_string()).collect(),
+            roles: roles.to_vec(),
             unit_id,
             is_head: username == "head",
             secret_hash: PASSWORD_HASH.clone(),
@@ -293,7 +320,7 @@ pub async fn create_user(
     .await
     .expect("a fixture user");
     let expires = chrono::Utc::now() + chrono::Duration::hours(1);
-    let session_id = sessions::create_session(conn, row.id, "password", expires).await.expect("a session");
+    let session_id = sessions::create_session(conn, row.id, Grant::Password, expires).await.expect("a session");
     let subject = Subject {
         user_id: row.id,
         username: username.to_string(),

@@ -1,0 +1,371 @@
+//! Every enum column's Rust type, in one place: each is stored as `text` (a CHECK
+//! constraint lists its values; a test compares the two), written and read through
+//! diesel, and a value the code does not know is an error when read — never a default.
+
+/// Declares an enum stored as `text`: its values as written in the database and in JSON
+/// (the variants' snake_case names, which OpenAPI lists; a test holds the two together),
+/// `as_str` and `parse`, `ALL`, and diesel's `ToSql`/`FromSql`.
+macro_rules! db_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $text:literal ),* $(,)? }
+    ) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+            serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+            diesel::AsExpression, diesel::FromSqlRow,
+        )]
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant ),*
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: [$name; [$(stringify!($variant)),*].len()] = [$($name::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),* }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($text => Some($name::$variant),)* _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
+            ) -> diesel::serialize::Result {
+                use std::io::Write;
+                out.write_all(self.as_str().as_bytes())?;
+                Ok(diesel::serialize::IsNull::No)
+            }
+        }
+
+        impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
+            fn from_sql(value: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
+                let text = std::str::from_utf8(value.as_bytes())?;
+                Self::parse(text)
+                    .ok_or_else(|| format!("unknown {} {text:?} in the database", stringify!($name)).into())
+            }
+        }
+    };
+}
+
+db_enum! {
+    /// Where a suggestion comes from: the people's congress or the CPPCC.
+    pub enum Source {
+        /// 人大代表建议
+        Npc = "npc",
+        /// 政协委员提案
+        Cppcc = "cppcc",
+    }
+}
+
+impl Source {
+    /// The body whose members make suggestions of this source.
+    pub fn body(self) -> Body {
+        match self {
+            Source::Npc => Body::Npc,
+            Source::Cppcc => Body::Cppcc,
+        }
+    }
+}
+
+db_enum! {
+    /// The body a deputy or member sits in.
+    pub enum Body {
+        /// 人民代表大会 (deputies, 代表)
+        Npc = "npc",
+        /// 政治协商会议 (members, 委员)
+        Cppcc = "cppcc",
+    }
+}
+
+db_enum! {
+    /// The kind of a unit: the bureau, one of its sections, or another body.
+    pub enum UnitKind {
+        /// The bureau itself (本局).
+        Bureau = "bureau",
+        /// A section of the bureau (科室); its parent is the bureau.
+        Section = "section",
+        /// Another unit: a co-handling or lead bureau (协办/主办单位).
+        External = "external",
+    }
+}
+
+db_enum! {
+    /// A person signs in with a password; a service account (the municipal system's jobs)
+    /// with client credentials.
+    pub enum UserKind {
+        Person = "person",
+        Service = "service",
+    }
+}
+
+db_enum! {
+    /// A role, as carried in the token's `roles` claim and kept in `users.roles`.
+    pub enum Role {
+        /// Users, units, configuration.
+        Admin = "admin",
+        /// The bureau office (办公室): the whole workflow.
+        Office = "office",
+        /// A bureau leader (局领导): reads everything, leader review, signs.
+        Leader = "leader",
+        /// The head of a handling section (科室负责人): section review for their unit.
+        SectionHead = "section_head",
+        /// A handler in a section (承办人): their unit's assignments.
+        Handler = "handler",
+        /// A co-handling unit's account (协办单位): its co-handling assignments only.
+        CoHandler = "co_handler",
+        /// A deputy or member (代表委员): their own suggestions.
+        Deputy = "deputy",
+        /// The municipal system's sync jobs (service account).
+        Sync = "sync",
+    }
+}
+
+db_enum! {
+    /// How a session was opened: the grant of its first token.
+    pub enum Grant {
+        Password = "password",
+        RefreshToken = "refresh_token",
+        ClientCredentials = "client_credentials",
+    }
+}
+
+db_enum! {
+    /// Where a suggestion stands, derived from its assignments and rounds.
+    pub enum SuggestionStatus {
+        /// 登记: received, not yet assigned.
+        Registered = "registered",
+        /// 已交办: assigned to units.
+        Assigned = "assigned",
+        /// 办理中
+        Handling = "handling",
+        /// 已答复
+        Replied = "replied",
+        /// 已办结
+        Completed = "completed",
+    }
+}
+
+db_enum! {
+    /// How a unit handles a suggestion.
+    pub enum HandlingRole {
+        /// 主办: writes the reply, gathers the co-handlers' opinions.
+        Lead = "lead",
+        /// 分办: answers its own part and replies itself.
+        Split = "split",
+        /// 协办: gives its opinion to the lead unit.
+        Co = "co",
+    }
+}
+
+db_enum! {
+    /// Where an assignment stands.
+    pub enum AssignmentState {
+        /// 已交办: waiting for the unit to sign in.
+        Assigned = "assigned",
+        /// 已签收
+        Accepted = "accepted",
+        /// 办理中
+        InProgress = "in_progress",
+        /// 异议中: the unit asked to be reassigned; it keeps the item until the office decides.
+        Disputed = "disputed",
+        /// 已改办: the office gave the item to another unit.
+        Reassigned = "reassigned",
+        /// 已答复 (lead, split)
+        Replied = "replied",
+        /// 已提交协办意见 (co)
+        OpinionGiven = "opinion_given",
+        /// 已办结
+        Completed = "completed",
+    }
+}
+
+impl AssignmentState {
+    /// The states in which an assignment is still being handled: deadlines and reminders apply.
+    pub const OPEN: [AssignmentState; 4] =
+        [AssignmentState::Assigned, AssignmentState::Accepted, AssignmentState::InProgress, AssignmentState::Disputed];
+
+    pub fn is_open(self) -> bool {
+        Self::OPEN.contains(&self)
+    }
+}
+
+db_enum! {
+    /// Where an item stands against its deadline (超期预警).
+    pub enum DueState {
+        OnTrack = "on_track",
+        /// At most the warning number of working days left.
+        DueSoon = "due_soon",
+        Overdue = "overdue",
+    }
+}
+
+db_enum! {
+    /// What a listed date of the calendar is.
+    pub enum DayKind {
+        /// A day off (a weekday or weekend day inside a holiday span).
+        Holiday = "holiday",
+        /// A weekend day that is a working day (调休上班).
+        Workday = "workday",
+    }
+}
+
+db_enum! {
+    /// What a deadline is for.
+    pub enum DeadlineKind {
+        /// A lead or split unit's reply (答复).
+        Reply = "reply",
+        /// A co-handling unit's opinion to the lead (协办意见).
+        CoOpinion = "co_opinion",
+        /// The window to dispute an assignment (交办异议).
+        Dispute = "dispute",
+        /// A new round after an unsatisfied evaluation (重新办理).
+        ReHandling = "re_handling",
+        /// The deputy's evaluation receipt (回执).
+        EvaluationReceipt = "evaluation_receipt",
+        /// Publishing the reply (政务公开).
+        Publication = "publication",
+    }
+}
+
+db_enum! {
+    /// Where a deadline counts from.
+    pub enum StartPoint {
+        /// The day the suggestion was received.
+        Received = "received",
+        /// The day of the assignment (交办之日).
+        Assigned = "assigned",
+        /// The day the session closed (闭会之日): the rule's `start_date`.
+        SessionClosed = "session_closed",
+        /// A fixed date for a whole batch: the rule's `start_date` is the deadline itself.
+        Fixed = "fixed",
+        /// The day of the reply.
+        Replied = "replied",
+    }
+}
+
+db_enum! {
+    /// How an amount of time is counted.
+    pub enum Period {
+        CalendarMonths = "calendar_months",
+        CalendarDays = "calendar_days",
+        WorkingDays = "working_days",
+    }
+}
+
+db_enum! {
+    /// Where a request to the office (a dispute) stands.
+    pub enum DisputeStatus {
+        Pending = "pending",
+        /// Reassigned to another unit.
+        Accepted = "accepted",
+        /// The unit keeps the item.
+        Refused = "refused",
+    }
+}
+
+db_enum! {
+    /// Where a request for more time stands.
+    pub enum ExtensionStatus {
+        Pending = "pending",
+        Approved = "approved",
+        Refused = "refused",
+    }
+}
+
+db_enum! {
+    /// Who sent a reminder (催办): the office or a leader, or the due-state job.
+    pub enum ReminderKind {
+        Manual = "manual",
+        DueSoon = "due_soon",
+        Overdue = "overdue",
+    }
+}
+
+impl From<DueState> for Option<ReminderKind> {
+    fn from(state: DueState) -> Self {
+        match state {
+            DueState::OnTrack => None,
+            DueState::DueSoon => Some(ReminderKind::DueSoon),
+            DueState::Overdue => Some(ReminderKind::Overdue),
+        }
+    }
+}
+
+db_enum! {
+    /// Why a unit may read a suggestion (the access a step granted it).
+    pub enum AccessKind {
+        /// The unit or section handles it (lead, split or co).
+        Unit = "unit",
+        /// The unit co-handles it (what a co-handling account sees).
+        Co = "co",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::deserialize::FromSql;
+    use diesel::pg::{Pg, PgValue};
+    use diesel::sql_types::Text;
+
+    use super::*;
+
+    macro_rules! round_trip {
+        ($($t:ty),*) => {$(
+            for v in <$t>::ALL {
+                assert_eq!(<$t>::parse(v.as_str()), Some(v));
+                assert_eq!(serde_json::to_value(v).unwrap(), v.as_str(), "{} in JSON", stringify!($t));
+            }
+        )*};
+    }
+
+    #[test]
+    fn values_round_trip_as_text_and_json() {
+        round_trip!(
+            Source,
+            Body,
+            UnitKind,
+            UserKind,
+            Role,
+            Grant,
+            SuggestionStatus,
+            HandlingRole,
+            AssignmentState,
+            DueState,
+            DayKind,
+            DeadlineKind,
+            StartPoint,
+            Period,
+            DisputeStatus,
+            ExtensionStatus,
+            ReminderKind,
+            AccessKind
+        );
+        assert_eq!(Role::ALL.len(), 8);
+        assert_eq!(serde_json::from_str::<HandlingRole>("\"co\"").unwrap(), HandlingRole::Co);
+        assert!(serde_json::from_str::<HandlingRole>("\"boss\"").is_err());
+    }
+
+    #[test]
+    fn an_unknown_value_read_from_the_database_is_an_error() {
+        let text_oid = std::num::NonZeroU32::new(25).unwrap();
+        let read = |bytes: &[u8]| <HandlingRole as FromSql<Text, Pg>>::from_sql(PgValue::new(bytes, &text_oid));
+        assert_eq!(read(b"split").unwrap(), HandlingRole::Split);
+        let e = read(b"boss").unwrap_err().to_string();
+        assert!(e.contains("unknown HandlingRole \"boss\""), "{e}");
+    }
+}
