@@ -14,11 +14,13 @@ use crate::assignments::service::assigning;
 use crate::audit::Actor;
 use crate::auth::policy::Role;
 use crate::db;
+use crate::directory;
 use crate::directory::model::{Body, NewDeputy, NewUnit, NewUser, UnitKind, UserKind};
-use crate::directory::{queries as directory, service as people};
 use crate::error::AppError;
+use crate::http::dates::Day;
+use crate::suggestions;
 use crate::suggestions::model::{ImportRow, Source, SyncedSuggestion};
-use crate::suggestions::service::{self as suggestions, Incoming};
+use crate::suggestions::service::Incoming;
 
 /// The password of every demo person.
 pub const DEMO_PASSWORD: &str = "jianyi-demo-2023";
@@ -259,12 +261,13 @@ async fn unit(
     kind: UnitKind,
     parent: Option<Uuid>,
 ) -> Result<(Uuid, bool), String> {
-    if let Some(u) = directory::unit_by_name(conn, name).await.map_err(|e| e.to_string())? {
+    if let Some(u) = directory::queries::unit_by_name(conn, name).await.map_err(|e| e.to_string())? {
         return Ok((u.id, false));
     }
     let new = NewUnit { name: name.into(), kind, parent_id: parent };
-    let unit =
-        db::transaction(conn, async |conn| people::create_unit(conn, actor, &new).await).await.map_err(explain)?;
+    let unit = db::transaction(conn, async |conn| directory::service::create_unit(conn, actor, &new).await)
+        .await
+        .map_err(explain)?;
     Ok((unit.id, true))
 }
 
@@ -293,12 +296,12 @@ pub async fn load(pool: &db::DbPool) -> Result<Loaded, String> {
                     proposer: Some(s.proposer.into()),
                     co_signers: s.co_signers.iter().map(|c| c.to_string()).collect(),
                     is_key: s.is_key,
-                    received_on: chrono::NaiveDate::parse_from_str(s.received_on, "%Y-%m-%d").ok(),
+                    received_on: chrono::NaiveDate::parse_from_str(s.received_on, "%Y-%m-%d").ok().and_then(Day::new),
                 },
             }),
         })
         .collect();
-    let report = suggestions::import(pool, &Actor::system("demo"), rows).await.map_err(explain)?;
+    let report = suggestions::service::import(pool, &Actor::system("demo"), rows).await.map_err(explain)?;
     if report.rejected > 0 {
         let rejected: Vec<_> = report.rows.iter().filter(|r| !r.errors.is_empty()).collect();
         return Err(format!("demo suggestions rejected: {rejected:?}"));
@@ -318,11 +321,11 @@ async fn assign_year(conn: &mut AsyncPgConnection) -> Result<usize, String> {
     let actor = Actor::system("demo");
     let text = |e: diesel::result::Error| e.to_string();
     let unit_id = async |conn: &mut AsyncPgConnection, name: &str| -> Result<Uuid, String> {
-        Ok(directory::unit_by_name(conn, name).await.map_err(text)?.ok_or(format!("no unit {name}"))?.id)
+        Ok(directory::queries::unit_by_name(conn, name).await.map_err(text)?.ok_or(format!("no unit {name}"))?.id)
     };
     let user_id = async |conn: &mut AsyncPgConnection, username: &str| -> Result<Uuid, String> {
         let filter = crate::directory::model::UserFilter { q: Some(username.into()), ..Default::default() };
-        let found = directory::users(conn, &filter, None, 200).await.map_err(text)?;
+        let found = directory::queries::users(conn, &filter, None, 200).await.map_err(text)?;
         found.into_iter().find(|u| u.username == username).map(|u| u.id).ok_or(format!("no user {username}"))
     };
     let bureau = unit_id(conn, BUREAU).await?;
@@ -364,7 +367,7 @@ async fn assign_year(conn: &mut AsyncPgConnection) -> Result<usize, String> {
         units.push(ours);
         let new = NewAssignments {
             suggestion_id: id,
-            assigned_on: Some(assigned_on),
+            assigned_on: Some(Day(assigned_on)),
             round: None,
             units,
             supervisor_id: s.is_key.then_some(head),
@@ -419,28 +422,29 @@ async fn load_directory(conn: &mut AsyncPgConnection, loaded: &mut Loaded) -> Re
     let mut user_ids: HashMap<String, Uuid> = HashMap::new();
     for new in accounts {
         let filter = crate::directory::model::UserFilter { q: Some(new.username.clone()), ..Default::default() };
-        let existing = directory::users(conn, &filter, None, 200).await.map_err(|e| e.to_string())?;
+        let existing = directory::queries::users(conn, &filter, None, 200).await.map_err(|e| e.to_string())?;
         if let Some(u) = existing.into_iter().find(|u| u.username == new.username) {
             user_ids.insert(new.username.clone(), u.id);
             continue;
         }
         let service_account = new.kind == UserKind::Service;
-        let prepared = people::prepare_user(conn, &new).await.map_err(explain)?;
-        let created = db::transaction(conn, async |conn| people::create_user(conn, &actor, prepared).await)
+        let prepared = directory::service::prepare_user(conn, &new).await.map_err(explain)?;
+        let created = db::transaction(conn, async |conn| directory::service::create_user(conn, &actor, prepared).await)
             .await
             .map_err(explain)?;
         if service_account {
             // A known secret, so that the README can show the sync job's token request.
-            let hash = people::hash_secret(DEMO_SYNC_SECRET.into()).await.map_err(explain)?;
-            directory::set_secret_hash(conn, created.user.id, &hash).await.map_err(|e| e.to_string())?;
+            let hash = directory::service::hash_secret(DEMO_SYNC_SECRET.into()).await.map_err(explain)?;
+            directory::queries::set_secret_hash(conn, created.user.id, &hash).await.map_err(|e| e.to_string())?;
         }
         user_ids.insert(new.username.clone(), created.user.id);
         loaded.accounts += 1;
     }
 
     for (name, delegation) in DEPUTIES {
-        let existing =
-            directory::deputy_ids_by_name(conn, Body::Npc, &[name.to_string()]).await.map_err(|e| e.to_string())?;
+        let existing = directory::queries::deputy_ids_by_name(conn, Body::Npc, &[name.to_string()])
+            .await
+            .map_err(|e| e.to_string())?;
         if existing.contains_key(*name) {
             continue;
         }
@@ -455,7 +459,9 @@ async fn load_directory(conn: &mut AsyncPgConnection, loaded: &mut Loaded) -> Re
             confidential: false,
             user_id,
         };
-        db::transaction(conn, async |conn| people::create_deputy(conn, &actor, &new).await).await.map_err(explain)?;
+        db::transaction(conn, async |conn| directory::service::create_deputy(conn, &actor, &new).await)
+            .await
+            .map_err(explain)?;
     }
 
     Ok(())

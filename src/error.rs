@@ -206,11 +206,6 @@ impl AppError {
         self
     }
 
-    pub fn with_source(mut self, source: impl Into<Source>) -> Self {
-        self.0.source = Some(source.into());
-        self
-    }
-
     pub fn status(&self) -> StatusCode {
         self.0.status
     }
@@ -325,6 +320,15 @@ fn from_database_error(kind: DatabaseErrorKind, info: &(dyn DatabaseErrorInforma
             AppError::conflict("concurrent_update", "a concurrent change interfered; retry the request")
         }
         _ if info.message().contains("connection") => AppError::unavailable(info.message().to_string()),
+        // Backstops for what the edge refuses first (diesel-async does not pass the SQLSTATE
+        // on, so these go by PostgreSQL's message, in English in the service's own cluster):
+        // 22021, text PostgreSQL cannot store (NUL); 22008, a date or time it cannot hold.
+        _ if info.message().starts_with("invalid byte sequence for encoding") => {
+            AppError::bad_request("invalid_text", "a text value holds a character that cannot be stored (such as NUL)")
+        }
+        _ if is_date_out_of_range(info.message()) => {
+            AppError::unprocessable("date_out_of_range", "a date or time is outside what can be stored")
+        }
         _ => AppError::internal(info.message().to_string()),
     }
 }
@@ -342,6 +346,12 @@ impl<T> OnConstraint<T> for Result<T, diesel::result::Error> {
             _ => AppError::from(e),
         })
     }
+}
+
+fn is_date_out_of_range(message: &str) -> bool {
+    ["date/time field value out of range", "date out of range", "timestamp out of range"]
+        .iter()
+        .any(|m| message.starts_with(m))
 }
 
 /// The field a constraint guards: PostgreSQL names them `<table>_<columns>_<key|fkey>`.
@@ -368,6 +378,39 @@ mod tests {
         assert_eq!(constraint_field(Some("users"), Some("odd"), None), "odd");
         assert_eq!(constraint_field(None, None, Some("title")), "title");
         assert_eq!(constraint_field(None, None, None), "unknown");
+    }
+
+    #[test]
+    fn text_and_dates_postgresql_refuses_are_client_errors() {
+        struct Info(&'static str);
+        impl DatabaseErrorInformation for Info {
+            fn message(&self) -> &str {
+                self.0
+            }
+            fn details(&self) -> Option<&str> {
+                None
+            }
+            fn hint(&self) -> Option<&str> {
+                None
+            }
+            fn table_name(&self) -> Option<&str> {
+                None
+            }
+            fn column_name(&self) -> Option<&str> {
+                None
+            }
+            fn constraint_name(&self) -> Option<&str> {
+                None
+            }
+            fn statement_position(&self) -> Option<i32> {
+                None
+            }
+        }
+        let status = |m: &'static str| from_database_error(DatabaseErrorKind::Unknown, &Info(m)).status().as_u16();
+        assert_eq!(status("invalid byte sequence for encoding \"UTF8\": 0x00"), 400);
+        assert_eq!(status("date out of range: \"-5000-01-01\""), 422);
+        assert_eq!(status("date/time field value out of range: \"2023-02-30\""), 422);
+        assert_eq!(status("something else broke"), 500);
     }
 
     #[test]

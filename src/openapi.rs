@@ -43,7 +43,10 @@ creating requests accept `Idempotency-Key`; lists page with `limit` and `cursor`
         license(name = "MIT OR Apache-2.0"),
     ),
     components(
-        schemas(Problem, FieldError),
+        schemas(
+            Problem, FieldError, crate::suggestions::model::SortOrder, crate::http::dates::Day,
+            crate::http::dates::Year, crate::http::dates::Moment
+        ),
         responses(
             BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed, PayloadTooLarge,
             UnsupportedMediaType, Unprocessable, PreconditionRequired, TooManyRequests, InternalError, Unavailable

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use crate::calendar::Calendar;
-use crate::calendar::rules::{self as deadlines, DeadlineKind, DeadlineRule, Explanation, RuleError, Starts};
+use crate::calendar::rules::{DeadlineKind, DeadlineRule, Explanation, RuleError, Starts, due_date, select};
 use crate::db::enums::{HandlingRole, Source};
 use crate::error::AppError;
 
@@ -78,13 +78,13 @@ pub fn dates(rules: &[DeadlineRule], calendar: &Calendar, f: &DueFacts) -> Resul
         Some(id) => rules.iter().find(|r| r.id == id).ok_or(DueDateError::RuleGone(id))?,
         None => {
             let kind = deadline_kind(f.role, f.round);
-            deadlines::select(rules, kind, f.source, f.role).ok_or(DueDateError::NoRule(kind))?
+            select(rules, kind, f.source, f.role).ok_or(DueDateError::NoRule(kind))?
         }
     };
     let starts = Starts { received_on: f.received_on, assigned_on: Some(f.assigned_on), replied_on: None };
-    let due = deadlines::due_date(rule, starts, f.extended_to, calendar).map_err(DueDateError::Unusable)?;
-    let dispute_until = deadlines::select(rules, DeadlineKind::Dispute, f.source, f.role)
-        .and_then(|r| deadlines::due_date(r, starts, None, calendar).ok())
+    let due = due_date(rule, starts, f.extended_to, calendar).map_err(DueDateError::Unusable)?;
+    let dispute_until = select(rules, DeadlineKind::Dispute, f.source, f.role)
+        .and_then(|r| due_date(r, starts, None, calendar).ok())
         .map(|e| e.due_on);
     Ok(AssignmentDates { due, dispute_until })
 }

@@ -11,6 +11,7 @@ use crate::calendar::rules::Explanation;
 use crate::db::enums::{AssignmentState, DisputeStatus, DueState, ExtensionStatus, HandlingRole, ReminderKind};
 use crate::db::schema::{assignments, suggestions};
 use crate::db::sql::static_sql;
+use crate::http::dates::{Day, Year};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = assignments)]
@@ -128,8 +129,9 @@ pub struct UnitAssignment {
 pub struct NewAssignments {
     pub suggestion_id: Uuid,
     /// The day of the assignment (default: today).
-    pub assigned_on: Option<NaiveDate>,
+    pub assigned_on: Option<Day>,
     /// The round (default 1; later rounds follow an unsatisfied evaluation).
+    #[schema(minimum = 1, maximum = 20)]
     pub round: Option<i32>,
     pub units: Vec<UnitAssignment>,
     /// The leader who supervises a key suggestion (重点建议).
@@ -146,7 +148,7 @@ pub struct AssignmentList {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewDispute {
-    #[schema(example = "该事项属于市交通运输局职责")]
+    #[schema(example = "该事项属于市交通运输局职责", min_length = 1, max_length = 2000)]
     pub reason: String,
     /// The unit that should handle it instead, if the requester knows.
     pub suggested_unit_id: Option<Uuid>,
@@ -158,6 +160,7 @@ pub struct NewDispute {
 pub struct DisputeDecision {
     /// Accept (reassign) or refuse (the unit keeps the item).
     pub accept: bool,
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
     /// The new unit, when accepting.
     pub reassign_to: Option<UnitAssignment>,
@@ -185,9 +188,9 @@ pub struct Dispute {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewExtension {
-    #[schema(example = "需进行现场踏勘和专题论证")]
+    #[schema(example = "需进行现场踏勘和专题论证", min_length = 1, max_length = 2000)]
     pub reason: String,
-    pub requested_until: NaiveDate,
+    pub requested_until: Day,
 }
 
 /// The office's decision on an extension. Approving needs what the deputy was told
@@ -197,10 +200,12 @@ pub struct NewExtension {
 pub struct ExtensionDecision {
     pub approve: bool,
     /// The new due date (default: the requested one); at most the rule's cap.
-    pub approved_until: Option<NaiveDate>,
+    pub approved_until: Option<Day>,
     /// What the deputy was told about the delay.
+    #[schema(max_length = 2000)]
     pub explanation: Option<String>,
-    pub explained_on: Option<NaiveDate>,
+    pub explained_on: Option<Day>,
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
 }
 
@@ -227,7 +232,7 @@ pub struct Extension {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewReminder {
-    #[schema(example = "请抓紧办理，按时答复代表")]
+    #[schema(example = "请抓紧办理，按时答复代表", max_length = 500)]
     pub message: Option<String>,
 }
 
@@ -266,7 +271,7 @@ pub struct AssignmentFilter {
     /// Open assignments in this due state today.
     pub due_state: Option<DueState>,
     pub leader_id: Option<Uuid>,
-    pub year: Option<i32>,
+    pub year: Option<Year>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,

@@ -99,7 +99,7 @@ pub async fn list(
         q = q.filter(assignments::leader_id.eq(l));
     }
     if let Some(y) = f.year {
-        q = q.filter(suggestions::year.eq(y));
+        q = q.filter(suggestions::year.eq(y.get()));
     }
     if let Some(d) = f.due_state {
         q = q.filter(assignments::state.eq_any(AssignmentState::OPEN));

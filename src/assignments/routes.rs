@@ -13,15 +13,13 @@ use crate::assignments::service::{assigning, disputes, due_states, extensions, r
 use crate::assignments::{queries, service, table};
 use crate::auth::{Operation, Principal};
 use crate::error::AppError;
-use crate::http::etag::{IfMatch, etag};
+use crate::http::dates::Year;
+use crate::http::etag::{IfMatch, tagged};
 use crate::http::idempotency::{Created, IdempotencyKey, create_once};
 use crate::http::json::{Json, unsupported_media_type};
 use crate::http::pagination::{Page, PageParams};
+use crate::http::xlsx;
 use crate::openapi as doc;
-
-fn with_etag<T: serde::Serialize>(version: i32, body: &T) -> HttpResponse {
-    HttpResponse::Ok().insert_header((header::ETAG, etag(version))).json(body)
-}
 
 /// Assignments the caller may see: key suggestions first, then by due date. `due_state`
 /// filters open ones by today's due state (超期预警).
@@ -129,8 +127,7 @@ pub async fn due_counts(state: web::Data<AppState>, principal: Principal) -> Res
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TableParams {
-    #[param(example = 2023)]
-    pub year: i32,
+    pub year: Year,
 }
 
 /// The year's task assignment table (任务分工表) as an xlsx workbook.
@@ -153,9 +150,9 @@ pub async fn export_table(
     let scope = service::scope(&principal, Operation::AssignmentRead)?;
     let mut conn = state.conn().await?;
     let clock = state.clock(&mut conn).await?;
-    let bytes = table::export(&mut conn, &scope, params.year, &clock).await?;
+    let bytes = table::export(&mut conn, &scope, params.year.get(), &clock).await?;
     Ok(HttpResponse::Ok()
-        .content_type(table::XLSX)
+        .content_type(xlsx::XLSX)
         .insert_header((
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"assignments-{}.xlsx\"", params.year),
@@ -189,8 +186,8 @@ pub async fn import_table(
 ) -> Result<HttpResponse, AppError> {
     principal.require(Operation::Assign)?;
     let mime = req.mime_type().ok().flatten().map(|m| m.essence_str().to_string()).unwrap_or_default();
-    if mime != table::XLSX {
-        return Err(unsupported_media_type(table::XLSX));
+    if mime != xlsx::XLSX {
+        return Err(unsupported_media_type(xlsx::XLSX));
     }
     let limit = state.config.import_limit;
     let body = payload
@@ -231,7 +228,7 @@ pub async fn get_assignment(
     let mut conn = state.conn().await?;
     let clock = state.clock(&mut conn).await?;
     let a = service::read(&mut conn, &principal, *id, &clock).await?;
-    Ok(with_etag(a.version, &a))
+    Ok(tagged(&mut HttpResponse::Ok(), a.version, &a))
 }
 
 /// How the due date was computed: the rule, the start date, the holidays and 调休
@@ -271,7 +268,7 @@ async fn act(
     assigning::act(&mut conn, principal, id, action, if_match).await?;
     let clock = state.clock(&mut conn).await?;
     let a = service::read(&mut conn, principal, id, &clock).await?;
-    Ok(with_etag(a.version, &a))
+    Ok(tagged(&mut HttpResponse::Ok(), a.version, &a))
 }
 
 /// The unit signs the assignment in (签收). Requires `If-Match`.
@@ -354,10 +351,8 @@ pub async fn create_dispute(
     if_match.require()?;
     let mut conn = state.conn().await?;
     let d = disputes::dispute(&mut conn, &principal, *id, &if_match, &body, state.today.date()).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/assignments/{}/disputes", d.assignment_id)))
-        .insert_header((header::ETAG, etag(d.version)))
-        .json(d))
+    let location = format!("/api/v1/assignments/{}/disputes", d.assignment_id);
+    Ok(tagged(HttpResponse::Created().insert_header((header::LOCATION, location)), d.version, &d))
 }
 
 /// An assignment's disputes.
@@ -409,10 +404,8 @@ pub async fn create_extension(
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.conn().await?;
     let e = extensions::request_extension(&mut conn, &principal, *id, &body).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/assignments/{}/extensions", e.assignment_id)))
-        .insert_header((header::ETAG, etag(e.version)))
-        .json(e))
+    let location = format!("/api/v1/assignments/{}/extensions", e.assignment_id);
+    Ok(tagged(HttpResponse::Created().insert_header((header::LOCATION, location)), e.version, &e))
 }
 
 /// An assignment's extension requests.
@@ -533,7 +526,7 @@ pub async fn decide_dispute(
         state.today.date(),
     )
     .await?;
-    Ok(with_etag(d.version, &d))
+    Ok(tagged(&mut HttpResponse::Ok(), d.version, &d))
 }
 
 /// The office approves an extension — up to the rule's cap, recording what the deputy was
@@ -568,7 +561,7 @@ pub async fn decide_extension(
     let mut conn = state.conn().await?;
     let e =
         extensions::decide_extension(&mut conn, &principal.actor(), principal.user_id, *id, &if_match, &body).await?;
-    Ok(with_etag(e.version, &e))
+    Ok(tagged(&mut HttpResponse::Ok(), e.version, &e))
 }
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -3,9 +3,7 @@
 //! suggestion's rows are assigned together or not at all).
 
 use std::collections::HashMap;
-use std::io::Cursor;
 
-use calamine::{Data, Reader, Xlsx};
 use chrono::NaiveDate;
 use diesel_async::AsyncPgConnection;
 use serde::{Deserialize, Serialize};
@@ -19,14 +17,14 @@ use crate::audit::Actor;
 use crate::calendar::Clock;
 use crate::db;
 use crate::db::enums::{AssignmentState, HandlingRole};
+use crate::directory;
 use crate::directory::model::{UnitFilter, UserFilter};
-use crate::directory::queries as directory;
 use crate::error::{AppError, FieldError};
+use crate::http::dates::{Day, Year};
+use crate::http::xlsx;
 use crate::suggestions::model::Source;
 use crate::suggestions::queries::Key;
-use crate::suggestions::rules::{date_cell, source_cell};
-
-pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+use crate::suggestions::rules::source_cell;
 
 const HEADINGS: [&str; 13] = [
     "建议编号",
@@ -69,7 +67,7 @@ pub async fn export(
     clock: &Clock,
 ) -> Result<Vec<u8>, AppError> {
     use rust_xlsxwriter::{Format, Workbook};
-    let filter = AssignmentFilter { year: Some(year), ..Default::default() };
+    let filter = AssignmentFilter { year: Some(Year(year)), ..Default::default() };
     let mut rows = Vec::new();
     let mut after = None;
     loop {
@@ -82,7 +80,7 @@ pub async fn export(
         }
     }
     let people: HashMap<Uuid, String> = {
-        let all = directory::users(conn, &UserFilter::default(), None, 100_000).await?;
+        let all = directory::queries::users(conn, &UserFilter::default(), None, 100_000).await?;
         all.into_iter().map(|u| (u.id, u.display_name)).collect()
     };
     let sources =
@@ -138,35 +136,16 @@ pub struct TableRow {
     pub section: Option<String>,
     pub leader: Option<String>,
     pub liaison: Option<String>,
-    pub assigned_on: Option<NaiveDate>,
+    pub assigned_on: Option<Day>,
 }
 
 /// A parsed row, or why it cannot be.
 pub type Parsed = Result<TableRow, (usize, Option<String>, Vec<FieldError>)>;
 
-fn text(cell: &Data) -> String {
-    match cell {
-        Data::Empty => String::new(),
-        Data::String(s) => s.trim().to_string(),
-        Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
-        Data::DateTime(d) => d.as_datetime().map(|d| d.date().to_string()).unwrap_or_default(),
-        other => other.to_string().trim().to_string(),
-    }
-}
-
 /// Rows of the first worksheet, by headings.
 pub fn parse(body: &[u8]) -> Result<Vec<Parsed>, AppError> {
-    let unreadable =
-        |e: String| AppError::bad_request("unreadable_spreadsheet", format!("not a readable xlsx file: {e}"));
-    let mut book: Xlsx<Cursor<&[u8]>> = calamine::open_workbook_from_rs(Cursor::new(body))
-        .map_err(|e: calamine::XlsxError| unreadable(e.to_string()))?;
-    let sheet = book
-        .worksheet_range_at(0)
-        .ok_or_else(|| unreadable("no worksheet".into()))?
-        .map_err(|e| unreadable(e.to_string()))?;
-    let mut rows = sheet.rows();
-    let headings: Vec<String> = rows.next().map(|r| r.iter().map(text).collect()).unwrap_or_default();
-    let col = |names: &[&str]| headings.iter().position(|h| names.contains(&h.as_str()));
+    let sheet = xlsx::first_sheet(body)?;
+    let col = |names: &[&str]| sheet.column(names);
     let (no, year, source, role, unit) = (
         col(&["建议编号", "提案编号", "编号"]),
         col(&["年度", "年份"]),
@@ -182,18 +161,12 @@ pub fn parse(body: &[u8]) -> Result<Vec<Parsed>, AppError> {
         .map(|(_, n)| *n)
         .collect();
     if !missing.is_empty() {
-        return Err(AppError::unprocessable(
-            "missing_columns",
-            format!("the first row must name the columns; missing: {}", missing.join(", ")),
-        ));
+        return Err(xlsx::missing_columns(&missing));
     }
     let mut out = Vec::new();
-    for (i, cells) in rows.enumerate() {
-        let line = i + 2;
-        let get = |c: Option<usize>| c.and_then(|c| cells.get(c)).map(text).unwrap_or_default();
-        if cells.iter().all(|c| text(c).is_empty()) {
-            continue;
-        }
+    for (line, cells) in &sheet.rows {
+        let line = *line;
+        let get = |c: Option<usize>| c.and_then(|c| cells.get(c)).map(xlsx::cell_text).unwrap_or_default();
         let mut errors = Vec::new();
         let external_no = get(no);
         if external_no.is_empty() {
@@ -221,7 +194,7 @@ pub fn parse(body: &[u8]) -> Result<Vec<Parsed>, AppError> {
         }
         let d = match get(date).as_str() {
             "" => None,
-            t => date_cell(t).or_else(|| {
+            t => xlsx::date_text(t).and_then(Day::new).or_else(|| {
                 errors.push(FieldError::new("交办日期", "invalid", "a date such as 2023-02-20"));
                 None
             }),
@@ -283,13 +256,13 @@ pub async fn import(
     today: NaiveDate,
 ) -> Result<TableReport, AppError> {
     let mut report = TableReport::default();
-    let units: HashMap<String, Uuid> = directory::units(conn, &UnitFilter::default(), None, 100_000)
+    let units: HashMap<String, Uuid> = directory::queries::units(conn, &UnitFilter::default(), None, 100_000)
         .await?
         .into_iter()
         .map(|u| (u.name, u.id))
         .collect();
     let mut people: HashMap<String, Uuid> = HashMap::new();
-    for u in directory::users(conn, &UserFilter::default(), None, 100_000).await? {
+    for u in directory::queries::users(conn, &UserFilter::default(), None, 100_000).await? {
         people.insert(u.username.clone(), u.id);
         people.entry(u.display_name.clone()).or_insert(u.id);
     }

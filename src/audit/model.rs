@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::http::dates::Moment;
+
 /// Who made a change: a user, or the service itself (`id` absent).
 #[derive(Debug, Clone, Default)]
 pub struct Actor {
@@ -53,9 +55,9 @@ pub struct AuditFilter {
     pub actor_id: Option<Uuid>,
     pub action: Option<String>,
     /// Changes at or after this time (RFC 3339).
-    pub since: Option<DateTime<Utc>>,
+    pub since: Option<Moment>,
     /// Changes before this time (RFC 3339).
-    pub until: Option<DateTime<Utc>>,
+    pub until: Option<Moment>,
     pub request_id: Option<String>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,

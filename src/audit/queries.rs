@@ -99,10 +99,10 @@ pub async fn list(
         q = q.filter(audit_log::action.eq(v));
     }
     if let Some(v) = filter.since {
-        q = q.filter(audit_log::at.ge(v));
+        q = q.filter(audit_log::at.ge(v.get()));
     }
     if let Some(v) = filter.until {
-        q = q.filter(audit_log::at.lt(v));
+        q = q.filter(audit_log::at.lt(v.get()));
     }
     if let Some(v) = &filter.request_id {
         q = q.filter(audit_log::request_id.eq(v));

@@ -79,9 +79,15 @@ async fn open_session(
     Ok(TokenResponse { access_token, token_type: "Bearer".into(), expires_in, refresh_token: refresh })
 }
 
+/// A name worth looking up: not blank, not too long, no control characters (a client id
+/// from HTTP Basic authentication never passes the body's checks).
+fn plausible_name(name: &str) -> bool {
+    !name.trim().is_empty() && name.len() <= 200 && !name.chars().any(char::is_control)
+}
+
 /// `grant_type=password`: a person's username and password.
 pub async fn password(state: &AppState, username: &str, secret: String, ip: &str) -> Result<TokenResponse, AppError> {
-    if username.trim().is_empty() || username.len() > 200 || secret.len() > MAX_PASSWORD_BYTES {
+    if !plausible_name(username) || secret.len() > MAX_PASSWORD_BYTES {
         return Err(invalid_grant("invalid username or password"));
     }
     let keys = [user_key(username), ip_key(ip)];
@@ -105,7 +111,7 @@ pub async fn client_credentials(
     secret: String,
     ip: &str,
 ) -> Result<TokenResponse, AppError> {
-    if client_id.trim().is_empty() || client_id.len() > 200 || secret.len() > MAX_PASSWORD_BYTES {
+    if !plausible_name(client_id) || secret.len() > MAX_PASSWORD_BYTES {
         return Err(invalid_client());
     }
     let keys = [user_key(client_id), ip_key(ip)];

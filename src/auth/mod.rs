@@ -1,6 +1,7 @@
-//! Authentication and authorization: tokens, passwords, the `Principal` extractor, and the
-//! policy of who may do what.
+//! Authentication and authorization: tokens, passwords, the `Principal` extractor, the
+//! policy of who may do what, and the access to suggestions the steps grant to units.
 
+pub mod access;
 pub mod grants;
 pub mod model;
 pub mod password;

@@ -42,6 +42,7 @@ fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
         (status = 401, description = "`invalid_client`: wrong client credentials", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 413, response = crate::openapi::PayloadTooLarge),
         (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::Unprocessable),
         (status = 429, response = crate::openapi::TooManyRequests),
     )
 )]

@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::calendar::rules::DeadlineRule;
 use crate::db::enums::{DayKind, DeadlineKind, HandlingRole, Period, Source, StartPoint};
 use crate::db::schema::holidays;
+use crate::http::dates::{Day, Year};
 
 /// A listed date of the calendar.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize, ToSchema)]
@@ -30,10 +31,10 @@ pub struct Holiday {
 #[serde(deny_unknown_fields)]
 pub struct DayChange {
     pub kind: DayKind,
-    #[schema(example = "春节")]
+    #[schema(example = "春节", min_length = 1, max_length = 50)]
     pub name: String,
     /// The notice year it belongs to (default: the day's year).
-    pub schedule_year: Option<i32>,
+    pub schedule_year: Option<Year>,
 }
 
 /// A calendar change and its effect.
@@ -54,10 +55,12 @@ pub struct RuleFields {
     /// Absent: any role.
     pub role: Option<HandlingRole>,
     pub start_point: StartPoint,
-    pub start_date: Option<NaiveDate>,
-    #[schema(example = 3)]
+    /// The session's closing day (`session_closed`), or the batch deadline (`fixed`).
+    pub start_date: Option<Day>,
+    #[schema(example = 3, minimum = 0, maximum = 1000)]
     pub amount: i32,
     pub period: Period,
+    #[schema(minimum = 0, maximum = 1000)]
     pub extension_cap: Option<i32>,
     pub extension_cap_period: Option<Period>,
 }
@@ -75,5 +78,5 @@ pub struct RuleChange {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HolidayParams {
-    pub year: Option<i32>,
+    pub year: Option<Year>,
 }

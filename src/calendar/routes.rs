@@ -3,7 +3,6 @@
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
-use chrono::NaiveDate;
 use uuid::Uuid;
 
 use crate::app::AppState;
@@ -12,7 +11,8 @@ use crate::calendar::model::{CalendarChange, DayChange, Holiday, HolidayParams, 
 use crate::calendar::rules::DeadlineRule;
 use crate::calendar::{queries, service};
 use crate::error::AppError;
-use crate::http::etag::{IfMatch, etag};
+use crate::http::dates::{Day, Year};
+use crate::http::etag::{IfMatch, tagged};
 use crate::http::json::Json;
 use crate::openapi as doc;
 
@@ -35,7 +35,7 @@ pub async fn list_holidays(
 ) -> Result<HttpResponse, AppError> {
     principal.require(Operation::DirectoryRead)?;
     let mut conn = state.conn().await?;
-    Ok(HttpResponse::Ok().json(queries::holidays_of(&mut conn, params.year).await?))
+    Ok(HttpResponse::Ok().json(queries::holidays_of(&mut conn, params.year.map(Year::get)).await?))
 }
 
 /// Sets a day of the calendar (admin); the due dates of open assignments are recomputed.
@@ -43,7 +43,7 @@ pub async fn list_holidays(
 #[utoipa::path(
     tag = "calendar",
     request_body = DayChange,
-    params(("day" = NaiveDate, Path), ("If-Match" = Option<String>, Header, description = "The day's ETag, to change it")),
+    params(("day" = Day, Path), ("If-Match" = Option<String>, Header, description = "The day's ETag, to change it")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The day, and how many assignments got new due dates", body = CalendarChange),
@@ -59,13 +59,13 @@ pub async fn list_holidays(
 pub async fn put_holiday(
     state: web::Data<AppState>,
     principal: Principal,
-    day: web::Path<NaiveDate>,
+    day: web::Path<Day>,
     if_match: IfMatch,
     body: Json<DayChange>,
 ) -> Result<HttpResponse, AppError> {
     principal.require(Operation::DirectoryWrite)?;
     let mut conn = state.conn().await?;
-    let change = service::set_day(&mut conn, &principal.actor(), *day, &if_match, &body, state.due_dates).await?;
+    let change = service::set_day(&mut conn, &principal.actor(), day.get(), &if_match, &body, state.due_dates).await?;
     state.calendar.invalidate();
     Ok(HttpResponse::Ok().json(change))
 }
@@ -73,7 +73,7 @@ pub async fn put_holiday(
 /// Removes a day from the calendar (admin); due dates of open assignments are recomputed.
 #[utoipa::path(
     tag = "calendar",
-    params(("day" = NaiveDate, Path), ("If-Match" = String, Header, description = "The day's ETag")),
+    params(("day" = Day, Path), ("If-Match" = String, Header, description = "The day's ETag")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "How many assignments got new due dates", body = CalendarChange),
@@ -88,13 +88,13 @@ pub async fn put_holiday(
 pub async fn delete_holiday(
     state: web::Data<AppState>,
     principal: Principal,
-    day: web::Path<NaiveDate>,
+    day: web::Path<Day>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, AppError> {
     principal.require(Operation::DirectoryWrite)?;
     if_match.require()?;
     let mut conn = state.conn().await?;
-    let change = service::remove_day(&mut conn, &principal.actor(), *day, &if_match, state.due_dates).await?;
+    let change = service::remove_day(&mut conn, &principal.actor(), day.get(), &if_match, state.due_dates).await?;
     state.calendar.invalidate();
     Ok(HttpResponse::Ok().json(change))
 }
@@ -139,10 +139,8 @@ pub async fn create_rule(
     principal.require(Operation::DirectoryWrite)?;
     let mut conn = state.conn().await?;
     let rule = service::create_rule(&mut conn, &principal.actor(), &body).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/deadline-rules/{}", rule.id)))
-        .insert_header((header::ETAG, etag(rule.version)))
-        .json(rule))
+    let location = format!("/api/v1/deadline-rules/{}", rule.id);
+    Ok(tagged(HttpResponse::Created().insert_header((header::LOCATION, location)), rule.version, &rule))
 }
 
 /// Changes a deadline rule (admin); the open assignments under it get new due dates.

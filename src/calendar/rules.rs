@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::calendar::model::RuleFields;
 use crate::calendar::{Calendar, NotedDay, add_months};
 use crate::error::FieldError;
+use crate::http::dates::Day;
 
 pub use crate::db::enums::{DeadlineKind, Period, StartPoint};
 use crate::db::enums::{HandlingRole, Source};
@@ -77,7 +78,7 @@ pub fn rule_from(id: Uuid, version: i32, f: &RuleFields) -> Result<DeadlineRule,
         source: f.source,
         role: f.role,
         start_point: f.start_point,
-        start_date: f.start_date,
+        start_date: f.start_date.map(Day::get),
         amount: f.amount,
         period: f.period,
         extension_cap: f.extension_cap,

@@ -14,6 +14,7 @@ use crate::calendar::queries;
 use crate::calendar::rules::{self, DeadlineRule};
 use crate::db;
 use crate::error::AppError;
+use crate::http::dates::Year;
 use crate::http::etag::IfMatch;
 use crate::http::text::name;
 
@@ -38,7 +39,8 @@ pub async fn set_day(
             if_match.check(b.version)?;
         }
         let saved =
-            queries::upsert_holiday(conn, day, change.kind, &label, change.schedule_year.unwrap_or(day.year())).await?;
+            queries::upsert_holiday(conn, day, change.kind, &label, change.schedule_year.map_or(day.year(), Year::get))
+                .await?;
         let (b, a) = (before.as_ref().and_then(|h| serde_json::to_value(h).ok()), serde_json::to_value(&saved).ok());
         audit::record(conn, actor, "calendar.set", "holiday", &day.to_string(), b, a).await?;
         let recomputed = recompute(conn, None).await?;

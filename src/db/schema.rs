@@ -265,6 +265,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    suggestion_access (unit_id, kind, suggestion_id, granted_by) {
+        unit_id -> Uuid,
+        kind -> Text,
+        suggestion_id -> Uuid,
+        granted_by -> Uuid,
+    }
+}
+
 diesel::joinable!(users -> units (unit_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
@@ -292,4 +301,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     disputes,
     extensions,
     reminders,
+    suggestion_access,
 );

@@ -157,9 +157,17 @@ pub struct NewUser {
     /// Heads the unit.
     #[serde(default)]
     pub is_head: bool,
-    /// At least 10 characters. Never serialized (so never stored with an idempotency key).
-    #[serde(skip_serializing)]
+    /// A person's password: at least 10 characters.
+    #[schema(write_only, min_length = 10, max_length = 256)]
     pub password: Option<String>,
+}
+
+impl NewUser {
+    /// The request as an `Idempotency-Key` fingerprints it: without the password, which
+    /// is never kept in any form but its argon2 hash.
+    pub fn fingerprint(&self) -> NewUser {
+        NewUser { password: None, ..self.clone() }
+    }
 }
 
 fn default_kind() -> UserKind {

@@ -1,6 +1,5 @@
 //! `/api/v1/units`, `/api/v1/users`, `/api/v1/me`.
 
-use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use uuid::Uuid;
 
@@ -10,15 +9,11 @@ use crate::auth::principal::Principal;
 use crate::directory::model::*;
 use crate::directory::{queries, rules, service};
 use crate::error::AppError;
-use crate::http::etag::{IfMatch, etag};
+use crate::http::etag::{IfMatch, tagged};
 use crate::http::idempotency::{Created, IdempotencyKey, create_once};
 use crate::http::json::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::openapi as doc;
-
-fn with_etag<T: serde::Serialize>(version: i32, body: &T) -> HttpResponse {
-    HttpResponse::Ok().insert_header((header::ETAG, etag(version))).json(body)
-}
 
 /// Units, by name.
 #[utoipa::path(
@@ -100,7 +95,7 @@ pub async fn get_unit(
     principal.require(Operation::DirectoryRead)?;
     let mut conn = state.conn().await?;
     let unit: Unit = queries::unit(&mut conn, *id).await?.ok_or_else(|| AppError::not_found("unit"))?.into();
-    Ok(with_etag(unit.version, &unit))
+    Ok(tagged(&mut HttpResponse::Ok(), unit.version, &unit))
 }
 
 /// Renames, deactivates or reactivates a unit (admin). Requires `If-Match`.
@@ -133,7 +128,7 @@ pub async fn update_unit(
     if_match.require()?;
     let mut conn = state.conn().await?;
     let unit = service::update_unit(&mut conn, &principal.actor(), *id, &if_match, &body).await?;
-    Ok(with_etag(unit.version, &unit))
+    Ok(tagged(&mut HttpResponse::Ok(), unit.version, &unit))
 }
 
 /// Deletes a unit nothing refers to (admin); otherwise 409 — deactivate it instead.
@@ -218,7 +213,7 @@ pub async fn create_user(
     let mut conn = state.conn().await?;
     let prepared = service::prepare_user(&mut conn, &body).await?;
     let actor = principal.actor();
-    create_once(&mut conn, principal.user_id, &key, "POST /users", &body.0, async |conn| {
+    create_once(&mut conn, principal.user_id, &key, "POST /users", &body.fingerprint(), async |conn| {
         let created = service::create_user(conn, &actor, prepared).await?;
         let location = format!("/api/v1/users/{}", created.user.id);
         // A generated secret is shown in the first answer only, and never stored.
@@ -248,7 +243,7 @@ pub async fn get_user(
     principal.require(Operation::DirectoryRead)?;
     let mut conn = state.conn().await?;
     let user: User = queries::user(&mut conn, *id).await?.ok_or_else(|| AppError::not_found("user"))?.into();
-    Ok(with_etag(user.version, &user))
+    Ok(tagged(&mut HttpResponse::Ok(), user.version, &user))
 }
 
 /// Changes a user (admin): name, roles, unit, active, password, or a new client secret.
@@ -287,7 +282,7 @@ pub async fn update_user(
     }
     let version = updated.user.version;
     let body = CreatedUser { user: updated.user, initial_password: None, client_secret: updated.client_secret };
-    Ok(with_etag(version, &body))
+    Ok(tagged(&mut HttpResponse::Ok(), version, &body))
 }
 
 /// Deletes a user nothing refers to (admin); otherwise 409 — disable them instead.
@@ -450,7 +445,7 @@ pub async fn get_deputy(
     }
     let row = queries::deputy(&mut conn, *id).await?.ok_or_else(|| AppError::not_found("deputy"))?;
     let deputy = rules::deputy_for(&viewer, row);
-    Ok(with_etag(deputy.version, &deputy))
+    Ok(tagged(&mut HttpResponse::Ok(), deputy.version, &deputy))
 }
 
 /// Changes a deputy or member (office, admin). Requires `If-Match`.
@@ -484,7 +479,7 @@ pub async fn update_deputy(
     let mut conn = state.conn().await?;
     let row = service::update_deputy(&mut conn, &principal.actor(), *id, &if_match, &body).await?;
     let deputy = rules::deputy_for(&Viewer { privileged: true, deputy_id: None }, row);
-    Ok(with_etag(deputy.version, &deputy))
+    Ok(tagged(&mut HttpResponse::Ok(), deputy.version, &deputy))
 }
 
 /// Each collection under a scope of its own: actix matches a static prefix without trying

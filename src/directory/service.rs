@@ -5,9 +5,8 @@ use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use crate::audit::{self, Actor};
-use crate::auth::password;
 use crate::auth::policy::Role;
-use crate::auth::queries as sessions;
+use crate::auth::{self, password};
 use crate::db;
 use crate::directory::model::*;
 use crate::directory::{queries, rules};
@@ -258,7 +257,7 @@ pub async fn update_user(
             || after.is_head != before.is_head
             || new_hash.is_some();
         let sessions_ended =
-            security_changed && sessions::revoke_user_sessions(conn, id, None, "user_changed").await? > 0;
+            security_changed && auth::queries::revoke_user_sessions(conn, id, None, "user_changed").await? > 0;
         let mut audited_after = json(&after);
         if new_hash.is_some()
             && let Some(serde_json::Value::Object(map)) = audited_after.as_mut()
@@ -311,7 +310,7 @@ pub async fn change_own_password(
     let new_hash = hash_secret(change.new_password.clone()).await?;
     db::transaction(conn, async |conn| {
         queries::set_secret_hash(conn, user_id, &new_hash).await?;
-        sessions::revoke_user_sessions(conn, user_id, Some(session_id), "password_changed").await?;
+        auth::queries::revoke_user_sessions(conn, user_id, Some(session_id), "password_changed").await?;
         let after = serde_json::json!({"credential_changed": true});
         audit::record(conn, actor, "user.password_change", "user", &user_id.to_string(), None, Some(after)).await?;
         Ok(())

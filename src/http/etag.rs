@@ -1,18 +1,36 @@
-//! Optimistic concurrency: a strong `ETag` from each resource's `version`, and `If-Match`
-//! required on updates (428 when missing, 412 when stale).
+//! Optimistic concurrency: a strong `ETag` from each resource's `version` and what its
+//! representation says, and `If-Match` required on updates (428 when missing, 412 when
+//! stale).
 
 use std::future::{Ready, ready};
 
+use actix_web::ResponseError;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder};
+use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
 
-/// The strong entity tag of a version: `"7"`.
-pub fn etag(version: i32) -> HeaderValue {
-    HeaderValue::from_str(&format!("\"{version}\"")).expect("digits and quotes are a valid header")
+/// The strong entity tag of a representation: its resource's version and a digest of the
+/// representation, `"7-3f9a0c…"`. It changes whenever the representation does — with a new
+/// version, and with what a representation derives from elsewhere (a due state that moved
+/// with the date, a proposer's name). `If-Match` compares the version part.
+pub fn etag(version: i32, body: &[u8]) -> HeaderValue {
+    let digest = Sha256::digest(body);
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    HeaderValue::from_str(&format!("\"{version}-{hex}\"")).expect("digits, hex and quotes are a valid header")
+}
+
+/// A JSON answer with its `ETag`.
+pub fn tagged(builder: &mut HttpResponseBuilder, version: i32, body: &impl serde::Serialize) -> HttpResponse {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => {
+            builder.insert_header((header::ETAG, etag(version, &bytes))).content_type("application/json").body(bytes)
+        }
+        Err(e) => AppError::internal(e).error_response(),
+    }
 }
 
 /// What the client's `If-Match` allows.
@@ -34,8 +52,8 @@ impl IfMatch {
         let versions = value
             .split(',')
             .filter_map(|tag| {
-                let tag = tag.trim();
-                tag.strip_prefix('"')?.strip_suffix('"')?.parse::<i32>().ok()
+                let opaque = tag.trim().strip_prefix('"')?.strip_suffix('"')?;
+                opaque.split_once('-').map_or(opaque, |(version, _)| version).parse::<i32>().ok()
             })
             .collect();
         IfMatch::Versions(versions)
@@ -56,8 +74,7 @@ impl IfMatch {
                 "stale_version",
                 "the resource changed since you read it; read it again",
             )
-            .with_extra("current_version", current)
-            .with_header(header::ETAG, format!("\"{current}\""))),
+            .with_extra("current_version", current)),
         }
     }
 
@@ -90,6 +107,7 @@ mod tests {
         assert_eq!(IfMatch::parse(Some("*")), IfMatch::Any);
         assert_eq!(IfMatch::parse(Some("\"3\"")), IfMatch::Versions(vec![3]));
         assert_eq!(IfMatch::parse(Some("\"3\", \"4\"")), IfMatch::Versions(vec![3, 4]));
+        assert_eq!(IfMatch::parse(Some("\"5-0123456789abcdef\"")), IfMatch::Versions(vec![5]));
         assert_eq!(IfMatch::parse(Some("W/\"3\"")), IfMatch::Versions(vec![]));
         assert_eq!(IfMatch::parse(Some("garbage")), IfMatch::Versions(vec![]));
     }
@@ -101,6 +119,9 @@ mod tests {
         assert!(IfMatch::Versions(vec![2]).check(2).is_ok());
         let stale = IfMatch::Versions(vec![1]).check(2).unwrap_err();
         assert_eq!(stale.status(), StatusCode::PRECONDITION_FAILED);
-        assert_eq!(etag(7).to_str().unwrap(), "\"7\"");
+        let tag = etag(7, b"{}");
+        assert!(tag.to_str().unwrap().starts_with("\"7-"), "{tag:?}");
+        assert_ne!(tag, etag(7, b"{\"due_state\":\"overdue\"}"), "another representation, another tag");
+        assert_eq!(IfMatch::parse(tag.to_str().ok()), IfMatch::Versions(vec![7]));
     }
 }

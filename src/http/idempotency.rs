@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::db::schema::idempotency_keys;
 use crate::error::AppError;
-use crate::http::etag::etag;
+use crate::http::etag::tagged;
 
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
@@ -85,13 +85,13 @@ impl Created {
         if let Some(location) = &self.location {
             res.insert_header((header::LOCATION, location.as_str()));
         }
-        if let Some(version) = self.version {
-            res.insert_header((header::ETAG, etag(version)));
-        }
         if replayed {
             res.insert_header((IDEMPOTENT_REPLAYED, "true"));
         }
-        res.json(self.body)
+        match self.version {
+            Some(version) => tagged(&mut res, version, &self.body),
+            None => res.json(self.body),
+        }
     }
 }
 

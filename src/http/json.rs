@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{AppError, FieldError};
+use crate::http::text;
 
 /// A JSON body whose errors name the field: 415 for another media type, 413 when too
 /// large, 400 when not JSON, 422 when the JSON does not fit (missing, unknown or invalid
@@ -67,8 +68,15 @@ pub fn payload_error(status: StatusCode) -> AppError {
     }
 }
 
-/// Parses JSON, naming the field at fault.
+/// Parses JSON, naming the field at fault. A string with a control character other than
+/// tab, line feed and carriage return is refused before it is read (400).
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    if let Some(at) = control_escape(bytes) {
+        return Err(AppError::bad_request(
+            "control_character",
+            format!("a string holds a control character (byte {at}); text may hold tabs and line breaks only"),
+        ));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -105,6 +113,34 @@ fn json_error(path: &str, e: serde_json::Error) -> AppError {
     }
 }
 
+/// Where a JSON string escapes a control character other than `\t`, `\n` and `\r`
+/// (`\u0000`…`\u001f`, `\b`, `\f`). Raw control characters are not valid JSON at all, so
+/// escapes are the only way in; an escaped backslash is skipped whole.
+fn control_escape(bytes: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        match bytes.get(i + 1) {
+            Some(b'b' | b'f') => return Some(i),
+            Some(b'u') => {
+                let code = bytes
+                    .get(i + 2..i + 6)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u32::from_str_radix(h, 16).ok());
+                if code.is_some_and(|c| c < 0x20 && !matches!(c, 0x09 | 0x0a | 0x0d)) {
+                    return Some(i);
+                }
+                i += 6;
+            }
+            _ => i += 2,
+        }
+    }
+    None
+}
+
 fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
     let rest = s.strip_prefix(start)?;
     rest.split_once(end).map(|(name, _)| name)
@@ -126,6 +162,9 @@ pub fn parse_json_or_form<T: DeserializeOwned + Default>(req: &HttpRequest, body
     }
     let is_form = matches!(req.mime_type(), Ok(Some(m)) if m.essence_str() == "application/x-www-form-urlencoded");
     if is_form {
+        if let Some(fault) = std::str::from_utf8(body).ok().map_or(Some("is not UTF-8"), text::percent_encoded_fault) {
+            return Err(AppError::bad_request("malformed_form", format!("the form body {fault}")));
+        }
         serde_urlencoded::from_bytes(body)
             .map_err(|e| AppError::bad_request("malformed_form", format!("invalid form body: {e}")))
     } else if is_json(req) {
@@ -218,6 +257,15 @@ mod tests {
         let e = err(r#"{"title": "x", "colour": 1}"#);
         assert_eq!(e.field_errors()[0].field, "colour");
         assert_eq!(e.field_errors()[0].code, "unknown_field");
+    }
+
+    #[test]
+    fn control_characters_are_refused_at_the_edge() {
+        assert_eq!(err(r#"{"title": "a\u0000b"}"#).code(), "control_character");
+        assert_eq!(err(r#"{"title": "a\u001Fb"}"#).code(), "control_character");
+        assert_eq!(err(r#"{"title": "a\bb"}"#).code(), "control_character");
+        let fine: Body = parse(r#"{"title": "第一行\n第二行\t\\u0000 \u4e2d"}"#.as_bytes()).unwrap();
+        assert_eq!(fine.title, "第一行\n第二行\t\\u0000 中");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! HTTP conventions shared by every domain: request context and problem answers, JSON
-//! bodies and text fields, ETag/If-Match, Idempotency-Key, cursor pagination, metrics.
+//! and xlsx bodies, text fields, ETag/If-Match, Idempotency-Key, cursor pagination, metrics.
 
+pub mod dates;
 pub mod etag;
 pub mod idempotency;
 pub mod json;
@@ -8,3 +9,4 @@ pub mod metrics;
 pub mod pagination;
 pub mod request_context;
 pub mod text;
+pub mod xlsx;

@@ -1,5 +1,6 @@
 //! Per-request context: the request id (on every response and log line), the access log,
-//! metrics, and the rule that every error answer is problem+json.
+//! metrics, the rule that every error answer is problem+json, and the edge's rule that a
+//! path or query string decodes to clean UTF-8.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -12,6 +13,7 @@ use actix_web::{HttpResponse, ResponseError, web};
 
 use crate::error::{AppError, PROBLEM_JSON};
 use crate::http::metrics::Metrics;
+use crate::http::text;
 
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -50,6 +52,16 @@ fn request_id(req: &ServiceRequest) -> String {
         .unwrap_or_else(|| uuid::Uuid::now_v7().simple().to_string())
 }
 
+/// 400 for a path or query string that does not decode to UTF-8 or carries a control
+/// character: no handler, and no query, ever sees it.
+fn refused_target(req: &ServiceRequest) -> Option<AppError> {
+    if let Some(fault) = text::percent_encoded_fault(req.uri().path()) {
+        return Some(AppError::bad_request("invalid_path", format!("the path {fault}")));
+    }
+    text::percent_encoded_fault(req.query_string())
+        .map(|fault| AppError::bad_request("invalid_query", format!("the query string {fault}")))
+}
+
 /// The outermost middleware (`actix_web::middleware::from_fn`).
 pub async fn middleware(
     req: ServiceRequest,
@@ -61,6 +73,7 @@ pub async fn middleware(
     let method = req.method().as_str().to_owned();
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let header_value = HeaderValue::from_str(&id).ok();
+    let refused = refused_target(&req);
 
     CONTEXT
         .scope(context.clone(), async move {
@@ -76,9 +89,13 @@ pub async fn middleware(
                     elapsed.as_secs_f64() * 1000.0
                 );
             };
-            match next.call(req).await {
+            let answer = match refused {
+                Some(e) => Ok(req.into_response(e.error_response())),
+                None => next.call(req).await.map(ServiceResponse::map_into_boxed_body),
+            };
+            match answer {
                 Ok(res) => {
-                    let mut res = into_problem(res.map_into_boxed_body());
+                    let mut res = into_problem(res);
                     if let Some(value) = header_value {
                         res.headers_mut().insert(X_REQUEST_ID, value);
                     }

@@ -2,12 +2,11 @@
 //! heading row, then one suggestion per row). Each row becomes an `Incoming` — parsed, or
 //! rejected with its reasons — so that a bad row never stops the good ones.
 
-use std::io::Cursor;
-
-use calamine::{Data, Reader, Xlsx};
+use calamine::Data;
 
 use crate::error::{AppError, FieldError};
-use crate::http::json;
+use crate::http::dates::Day;
+use crate::http::{json, xlsx};
 use crate::suggestions::model::{ImportRow, Source, SyncedSuggestion};
 use crate::suggestions::rules::{self, LedgerColumn};
 use crate::suggestions::service::Incoming;
@@ -37,39 +36,10 @@ pub struct Defaults {
     pub year: Option<i32>,
 }
 
-fn cell_text(cell: &Data) -> String {
-    match cell {
-        Data::Empty => String::new(),
-        Data::String(s) => s.trim().to_string(),
-        Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
-        other => other.to_string().trim().to_string(),
-    }
-}
-
-fn cell_date(cell: &Data) -> Result<Option<chrono::NaiveDate>, ()> {
-    match cell {
-        Data::Empty => Ok(None),
-        Data::DateTime(dt) => dt.as_datetime().map(|d| Some(d.date())).ok_or(()),
-        other => {
-            let text = cell_text(other);
-            if text.is_empty() { Ok(None) } else { rules::date_cell(&text).map(Some).ok_or(()) }
-        }
-    }
-}
-
 /// Rows of the first worksheet, by the ledger's headings (建议编号, 标题, 领衔代表, …).
 pub fn xlsx(body: &[u8], defaults: Defaults) -> Result<Vec<Incoming>, AppError> {
-    let unreadable =
-        |e: String| AppError::bad_request("unreadable_spreadsheet", format!("not a readable xlsx file: {e}"));
-    let mut book: Xlsx<Cursor<&[u8]>> = calamine::open_workbook_from_rs(Cursor::new(body))
-        .map_err(|e: calamine::XlsxError| unreadable(e.to_string()))?;
-    let sheet = book
-        .worksheet_range_at(0)
-        .ok_or_else(|| unreadable("no worksheet".into()))?
-        .map_err(|e| unreadable(e.to_string()))?;
-    let mut rows = sheet.rows();
-    let headings: Vec<Option<LedgerColumn>> =
-        rows.next().map(|r| r.iter().map(|c| rules::ledger_column(&cell_text(c))).collect()).unwrap_or_default();
+    let sheet = xlsx::first_sheet(body)?;
+    let headings: Vec<Option<LedgerColumn>> = sheet.headings.iter().map(|h| rules::ledger_column(h)).collect();
     let has = |col: LedgerColumn| headings.contains(&Some(col));
     let mut missing: Vec<&str> = Vec::new();
     if !has(LedgerColumn::ExternalNo) {
@@ -79,20 +49,13 @@ pub fn xlsx(body: &[u8], defaults: Defaults) -> Result<Vec<Incoming>, AppError> 
         missing.push("标题");
     }
     if !missing.is_empty() {
-        return Err(AppError::unprocessable(
-            "missing_columns",
-            format!("the first row must name the columns; missing: {}", missing.join(", ")),
-        ));
+        return Err(xlsx::missing_columns(&missing));
     }
-    let mut out = Vec::new();
-    for (i, cells) in rows.enumerate() {
-        let line = i + 2;
-        if cells.iter().all(|c| cell_text(c).is_empty()) {
-            continue;
-        }
-        out.push(Incoming { line, row: ledger_row(&headings, cells, defaults) });
-    }
-    Ok(out)
+    Ok(sheet
+        .rows
+        .iter()
+        .map(|(line, cells)| Incoming { line: *line, row: ledger_row(&headings, cells, defaults) })
+        .collect())
 }
 
 fn ledger_row(
@@ -107,7 +70,7 @@ fn ledger_row(
     let mut s = SyncedSuggestion::default();
     for (heading, cell) in headings.iter().zip(cells) {
         let Some(column) = heading else { continue };
-        let text = cell_text(cell);
+        let text = xlsx::cell_text(cell);
         match column {
             LedgerColumn::Source if !text.is_empty() => match rules::source_cell(&text) {
                 Some(v) => source = Some(v),
@@ -129,14 +92,16 @@ fn ledger_row(
                 Some(v) => s.is_key = v,
                 None => errors.push(FieldError::new("重点建议", "invalid", "是 or 否")),
             },
-            LedgerColumn::ReceivedOn => match cell_date(cell) {
-                Ok(d) => s.received_on = d,
-                Err(()) => errors.push(FieldError::new("收到日期", "invalid", "a date such as 2023-02-10")),
+            LedgerColumn::ReceivedOn => match xlsx::cell_date(cell).map(|d| d.map(Day::new)) {
+                Ok(None) => s.received_on = None,
+                Ok(Some(Some(day))) => s.received_on = Some(day),
+                Ok(Some(None)) => errors.push(FieldError::new("收到日期", "out_of_range", "a date from 1949 to 2200")),
+                Err(xlsx::NotADate) => errors.push(FieldError::new("收到日期", "invalid", "a date such as 2023-02-10")),
             },
             LedgerColumn::Source | LedgerColumn::Year => {}
         }
     }
-    let year = year.or_else(|| s.received_on.map(|d| chrono::Datelike::year(&d)));
+    let year = year.or_else(|| s.received_on.map(|d| chrono::Datelike::year(&d.get())));
     if year.is_none() {
         errors.push(FieldError::new("年度", "required", "a 年度 column, a 收到日期, or ?year= on the request"));
     }
@@ -191,7 +156,10 @@ mod tests {
         assert_eq!((first.year, first.external_no.as_str()), (2023, "183050"));
         assert_eq!(first.content.co_signers, vec!["曹孟", "陈少军"]);
         assert!(first.content.is_key);
-        assert_eq!(rows[1].row.as_ref().unwrap().content.received_on, chrono::NaiveDate::from_ymd_opt(2023, 2, 11));
+        assert_eq!(
+            rows[1].row.as_ref().unwrap().content.received_on.map(Day::get),
+            chrono::NaiveDate::from_ymd_opt(2023, 2, 11)
+        );
         assert_eq!(rows[2].line, 4);
         let errors = rows[2].row.as_ref().unwrap_err();
         assert!(errors.iter().any(|e| e.field == "重点建议"));

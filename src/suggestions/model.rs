@@ -2,11 +2,13 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::{RefOr, Schema};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 pub use crate::db::enums::{Source, SuggestionStatus};
 use crate::directory::model::DeputyRef;
+use crate::http::dates::{Day, Year};
 
 /// What later steps need to know of a suggestion.
 #[derive(Debug, Clone, diesel::Queryable, diesel::Selectable)]
@@ -25,7 +27,7 @@ pub struct KeyFacts {
 pub struct Suggestion {
     pub id: Uuid,
     pub source: Source,
-    #[schema(example = 2023)]
+    #[schema(example = 2023, minimum = 1949, maximum = 2200)]
     pub year: i32,
     /// The number the municipal system gave it (建议编号).
     #[schema(example = "183050")]
@@ -66,24 +68,30 @@ pub struct Suggestion {
 #[serde(deny_unknown_fields)]
 pub struct NewSuggestion {
     pub source: Source,
-    #[schema(example = 2023)]
+    #[schema(example = 2023, minimum = 1949, maximum = 2200)]
     pub year: i32,
-    #[schema(example = "183050")]
+    #[schema(example = "183050", min_length = 1, max_length = 32)]
     pub external_no: String,
+    #[schema(max_length = 100)]
     pub session_label: Option<String>,
-    #[schema(example = "关于合理设置公交站点的建议", max_length = 200)]
+    #[schema(example = "关于合理设置公交站点的建议", min_length = 1, max_length = 200)]
     pub title: String,
     #[serde(default)]
+    #[schema(max_length = 20000)]
     pub body: String,
+    #[schema(max_length = 50)]
     pub category: Option<String>,
+    /// At most 10, each at most 20 characters.
     #[serde(default)]
+    #[schema(max_items = 10)]
     pub keywords: Vec<String>,
     pub proposer_id: Option<Uuid>,
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub co_signer_ids: Vec<Uuid>,
     #[serde(default)]
     pub is_key: bool,
-    pub received_on: Option<NaiveDate>,
+    pub received_on: Option<Day>,
     pub merged_into: Option<Uuid>,
 }
 
@@ -92,22 +100,26 @@ pub struct NewSuggestion {
 #[serde(deny_unknown_fields)]
 pub struct SuggestionPatch {
     #[serde(default, deserialize_with = "crate::http::json::double_option")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, max_length = 100)]
     pub session_label: Option<Option<String>>,
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
+    #[schema(max_length = 20000)]
     pub body: Option<String>,
     #[serde(default, deserialize_with = "crate::http::json::double_option")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, max_length = 50)]
     pub category: Option<Option<String>>,
+    #[schema(max_items = 10)]
     pub keywords: Option<Vec<String>>,
     #[serde(default, deserialize_with = "crate::http::json::double_option")]
     #[schema(value_type = Option<Uuid>, nullable)]
     pub proposer_id: Option<Option<Uuid>>,
+    #[schema(max_items = 100)]
     pub co_signer_ids: Option<Vec<Uuid>>,
     pub is_key: Option<bool>,
     #[serde(default, deserialize_with = "crate::http::json::double_option")]
-    #[schema(value_type = Option<NaiveDate>, nullable)]
-    pub received_on: Option<Option<NaiveDate>>,
+    #[schema(value_type = Option<Day>, nullable)]
+    pub received_on: Option<Option<Day>>,
     #[serde(default, deserialize_with = "crate::http::json::double_option")]
     #[schema(value_type = Option<Uuid>, nullable)]
     pub merged_into: Option<Option<Uuid>>,
@@ -118,27 +130,33 @@ pub struct SuggestionPatch {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SyncedSuggestion {
+    #[schema(max_length = 100)]
     pub session_label: Option<String>,
-    #[schema(example = "关于合理设置公交站点的建议")]
+    #[schema(example = "关于合理设置公交站点的建议", min_length = 1, max_length = 200)]
     pub title: String,
     #[serde(default)]
+    #[schema(max_length = 20000)]
     pub body: String,
+    #[schema(max_length = 50)]
     pub category: Option<String>,
+    /// At most 10, each at most 20 characters.
     #[serde(default)]
+    #[schema(max_items = 10)]
     pub keywords: Vec<String>,
     /// The lead proposer's name.
-    #[schema(example = "杨国哲")]
+    #[schema(example = "杨国哲", max_length = 50)]
     pub proposer: Option<String>,
     /// The co-signers' names.
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub co_signers: Vec<String>,
     #[serde(default)]
     pub is_key: bool,
-    pub received_on: Option<NaiveDate>,
+    pub received_on: Option<Day>,
 }
 
-/// One line of an NDJSON import: the key and the content.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+/// One line of an NDJSON import: the key and the content, in one flat object.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImportRow {
     pub source: Source,
@@ -146,6 +164,37 @@ pub struct ImportRow {
     pub external_no: String,
     #[serde(flatten)]
     pub content: SyncedSuggestion,
+}
+
+/// The schema of a row is one flat object (serde flattens the content into it): the
+/// content's properties beside the key's, and nothing else.
+impl utoipa::PartialSchema for ImportRow {
+    fn schema() -> RefOr<Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        let mut row = match <SyncedSuggestion as utoipa::PartialSchema>::schema() {
+            RefOr::T(Schema::Object(content)) => content,
+            _ => Default::default(),
+        };
+        row.properties.insert("source".into(), RefOr::Ref(utoipa::openapi::Ref::from_schema_name("Source")));
+        row.properties.insert(
+            "year".into(),
+            ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1949)).maximum(Some(2200)).into(),
+        );
+        row.properties.insert(
+            "external_no".into(),
+            ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(32)).into(),
+        );
+        row.required.extend(["source", "year", "external_no"].map(String::from));
+        row.description = Some("One line of an NDJSON import: the key and the content, in one flat object".into());
+        Schema::Object(row).into()
+    }
+}
+
+impl ToSchema for ImportRow {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push(("Source".into(), <Source as utoipa::PartialSchema>::schema()));
+        <SyncedSuggestion as ToSchema>::schemas(schemas);
+    }
 }
 
 /// What became of one imported row.
@@ -199,7 +248,7 @@ pub enum SortOrder {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SuggestionFilter {
-    pub year: Option<i32>,
+    pub year: Option<Year>,
     pub source: Option<Source>,
     pub status: Option<SuggestionStatus>,
     pub category: Option<String>,
@@ -207,11 +256,11 @@ pub struct SuggestionFilter {
     /// Proposed or co-signed by this deputy.
     pub deputy_id: Option<Uuid>,
     /// Received on or after.
-    pub received_from: Option<NaiveDate>,
+    pub received_from: Option<Day>,
     /// Received on or before.
-    pub received_to: Option<NaiveDate>,
+    pub received_to: Option<Day>,
     /// Full-text search (Chinese works): every term must match; results by relevance.
-    #[param(example = "公交站点")]
+    #[param(example = "公交站点", max_length = 200)]
     pub q: Option<String>,
     pub sort: Option<SortOrder>,
     #[param(minimum = 1, maximum = 200)]

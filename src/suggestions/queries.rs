@@ -9,7 +9,8 @@ use diesel::sql_types::{Bool, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::db::enums::{Source, SuggestionStatus};
+use crate::auth::access;
+use crate::db::enums::{AccessKind, Source, SuggestionStatus};
 use crate::db::schema::suggestions;
 use crate::suggestions::model::{KeyFacts, SortOrder, SuggestionFilter};
 use crate::suggestions::rules::Content;
@@ -127,7 +128,7 @@ pub struct ReadScope {
     pub all: bool,
     /// A deputy: those they proposed or co-signed.
     pub deputy: Option<Uuid>,
-    /// A unit or section: those assigned to it (not reassigned away).
+    /// A unit or section: those it handles.
     pub unit: Option<Uuid>,
     /// A co-handling unit: those it co-handles.
     pub co_unit: Option<Uuid>,
@@ -146,9 +147,9 @@ fn by_deputy(d: Uuid) -> Condition {
     Box::new(suggestions::proposer_id.eq(d).or(suggestions::co_signer_ids.contains(vec![d])).assume_not_null())
 }
 
-/// The condition of a scope; none for one that reaches everything.
+/// The condition of a scope; none for one that reaches everything. Units reach
+/// suggestions through the access the steps of handling granted them.
 fn scope_condition(scope: &ReadScope) -> Option<Condition> {
-    use crate::db::schema::assignments;
     if scope.all {
         return None;
     }
@@ -157,19 +158,10 @@ fn scope_condition(scope: &ReadScope) -> Option<Condition> {
         parts.push(by_deputy(d));
     }
     if let Some(u) = scope.unit {
-        let assigned = assignments::table
-            .filter(assignments::state.ne("reassigned"))
-            .filter(assignments::unit_id.eq(u).or(assignments::section_id.eq(u).assume_not_null()))
-            .select(assignments::suggestion_id);
-        parts.push(Box::new(suggestions::id.eq_any(assigned)));
+        parts.push(Box::new(suggestions::id.eq_any(access::reachable(u, AccessKind::Unit))));
     }
     if let Some(u) = scope.co_unit {
-        let co = assignments::table
-            .filter(assignments::state.ne("reassigned"))
-            .filter(assignments::unit_id.eq(u))
-            .filter(assignments::role.eq("co"))
-            .select(assignments::suggestion_id);
-        parts.push(Box::new(suggestions::id.eq_any(co)));
+        parts.push(Box::new(suggestions::id.eq_any(access::reachable(u, AccessKind::Co))));
     }
     Some(parts.into_iter().reduce(|a, b| Box::new(a.or(b))).unwrap_or_else(|| Box::new(false.into_sql::<Bool>())))
 }
@@ -356,7 +348,7 @@ fn filtered<'a, ST: 'a>(
         q = q.filter(condition);
     }
     if let Some(v) = f.year {
-        q = q.filter(suggestions::year.eq(v));
+        q = q.filter(suggestions::year.eq(v.get()));
     }
     if let Some(v) = f.source {
         q = q.filter(suggestions::source.eq(v));
@@ -374,10 +366,10 @@ fn filtered<'a, ST: 'a>(
         q = q.filter(by_deputy(d));
     }
     if let Some(v) = f.received_from {
-        q = q.filter(suggestions::received_on.ge(v));
+        q = q.filter(suggestions::received_on.ge(v.get()));
     }
     if let Some(v) = f.received_to {
-        q = q.filter(suggestions::received_on.le(v));
+        q = q.filter(suggestions::received_on.le(v.get()));
     }
     q
 }

@@ -10,10 +10,12 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::auth::{Operation, Principal};
 use crate::error::AppError;
-use crate::http::etag::{IfMatch, etag};
+use crate::http::dates::Year;
+use crate::http::etag::{IfMatch, tagged};
 use crate::http::idempotency::{Created, IdempotencyKey, create_once};
 use crate::http::json::{Json, unsupported_media_type};
 use crate::http::pagination::{Page, PageParams};
+use crate::http::xlsx;
 use crate::openapi as doc;
 use crate::suggestions::import::{self, Defaults};
 use crate::suggestions::model::*;
@@ -21,8 +23,11 @@ use crate::suggestions::queries::{self, After};
 use crate::suggestions::{search, service};
 
 fn with_etag(s: &Suggestion) -> HttpResponse {
-    HttpResponse::Ok().insert_header((header::ETAG, etag(s.version))).json(s)
+    tagged(&mut HttpResponse::Ok(), s.version, s)
 }
+
+/// The longest search text.
+const MAX_QUERY: usize = 200;
 
 /// Suggestions the caller may see: filtered, in a stable order, or searched with `q`
 /// (Chinese works: `q=公交站点`, `q=黄河 生态`), most relevant first.
@@ -49,6 +54,9 @@ pub async fn list_suggestions(
     let text = filter.q.as_deref().filter(|q| !q.trim().is_empty());
     let body: Page<Suggestion> = match text {
         Some(q) => {
+            if q.chars().count() > MAX_QUERY {
+                return Err(AppError::bad_request("invalid_query", format!("q is at most {MAX_QUERY} characters")));
+            }
             let tsquery = search::query(q)
                 .ok_or_else(|| AppError::bad_request("invalid_query", "q has no letters or digits to search for"))?;
             let page = page.resolve::<After>(&state.cursors)?;
@@ -211,7 +219,7 @@ pub async fn similar_suggestions(
     request_body = SyncedSuggestion,
     params(
         ("source" = Source, Path),
-        ("year" = i32, Path),
+        ("year" = Year, Path),
         ("external_no" = String, Path, example = "183050"),
     ),
     security(("bearer" = [])),
@@ -230,12 +238,12 @@ pub async fn similar_suggestions(
 pub async fn upsert_suggestion(
     state: web::Data<AppState>,
     principal: Principal,
-    path: web::Path<(Source, i32, String)>,
+    path: web::Path<(Source, Year, String)>,
     body: Json<SyncedSuggestion>,
 ) -> Result<HttpResponse, AppError> {
     principal.require(Operation::SuggestionUpsert)?;
     let (source, year, external_no) = path.into_inner();
-    let row = ImportRow { source, year, external_no, content: body.0 };
+    let row = ImportRow { source, year: year.get(), external_no, content: body.0 };
     let mut conn = state.conn().await?;
     let report =
         service::apply(&mut conn, &principal.actor(), vec![service::Incoming { line: 1, row: Ok(row) }]).await?;
@@ -251,10 +259,12 @@ pub async fn upsert_suggestion(
     };
     let suggestion = service::read(&mut conn, &principal, id).await?;
     if report.outcome == Outcome::Created {
-        return Ok(HttpResponse::Created()
-            .insert_header((header::LOCATION, format!("/api/v1/suggestions/{id}")))
-            .insert_header((header::ETAG, etag(suggestion.version)))
-            .json(suggestion));
+        let location = format!("/api/v1/suggestions/{id}");
+        return Ok(tagged(
+            HttpResponse::Created().insert_header((header::LOCATION, location)),
+            suggestion.version,
+            &suggestion,
+        ));
     }
     Ok(with_etag(&suggestion))
 }
@@ -265,11 +275,10 @@ pub async fn upsert_suggestion(
 #[serde(deny_unknown_fields)]
 pub struct ImportParams {
     pub source: Option<Source>,
-    pub year: Option<i32>,
+    pub year: Option<Year>,
 }
 
 pub const NDJSON: &str = "application/x-ndjson";
-pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// Imports many suggestions: NDJSON, one `ImportRow` per line (the municipal system, the
 /// office), or the bureau's xlsx ledger by its column headings (the office: 建议编号, 标题,
@@ -317,8 +326,10 @@ pub async fn import_suggestions(
     let body = body.map_err(|_| AppError::bad_request("unreadable_body", "the request body could not be read"))?;
     let rows = match mime.as_str() {
         NDJSON | "application/jsonl" | "application/x-jsonlines" => import::ndjson(&body),
-        XLSX if office => import::xlsx(&body, Defaults { source: params.source, year: params.year })?,
-        XLSX => return Err(AppError::forbidden("spreadsheet imports are for the office")),
+        xlsx::XLSX if office => {
+            import::xlsx(&body, Defaults { source: params.source, year: params.year.map(Year::get) })?
+        }
+        xlsx::XLSX => return Err(AppError::forbidden("spreadsheet imports are for the office")),
         _ => return Err(unsupported_media_type("application/x-ndjson or an xlsx workbook")),
     };
     let report = service::import(&state.pool, &principal.actor(), rows).await?;

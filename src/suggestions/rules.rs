@@ -229,17 +229,6 @@ pub fn names_cell(cell: &str) -> Vec<String> {
         .collect()
 }
 
-/// A date cell: 2023-02-10, 2023/2/10, 2023.2.10 or 2023年2月10日.
-pub fn date_cell(cell: &str) -> Option<NaiveDate> {
-    let normalized: String = cell
-        .trim()
-        .chars()
-        .map(|c| if matches!(c, '/' | '.' | '年' | '月') { '-' } else { c })
-        .filter(|c| *c != '日')
-        .collect();
-    NaiveDate::parse_from_str(&normalized, "%Y-%m-%d").ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,9 +309,6 @@ mod tests {
         assert_eq!(yes_no("maybe"), None);
         assert_eq!(source_cell("政协"), Some(Source::Cppcc));
         assert_eq!(names_cell("杨国哲、曹孟，陈少军"), vec!["杨国哲", "曹孟", "陈少军"]);
-        assert_eq!(date_cell("2023年2月10日"), NaiveDate::from_ymd_opt(2023, 2, 10));
-        assert_eq!(date_cell("2023/2/10"), NaiveDate::from_ymd_opt(2023, 2, 10));
-        assert_eq!(date_cell("2023-02-30"), None);
     }
 
     #[test]

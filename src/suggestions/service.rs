@@ -11,9 +11,10 @@ use uuid::Uuid;
 use crate::audit::{self, Actor, Change, Event};
 use crate::auth::{Operation, Principal};
 use crate::db;
+use crate::directory;
 use crate::directory::model::{Body, DeputyRef, Viewer};
-use crate::directory::{queries as deputies, rules as people, service as directory};
 use crate::error::{AppError, FieldError};
+use crate::http::dates::Day;
 use crate::http::etag::IfMatch;
 use crate::suggestions::model::*;
 use crate::suggestions::queries::{self, Key, ReadScope, Stored, SuggestionRow};
@@ -26,7 +27,7 @@ pub const BATCH: usize = 1000;
 /// What a caller may read, and what personal data they may see.
 pub async fn reader(conn: &mut AsyncPgConnection, principal: &Principal) -> Result<(ReadScope, Viewer), AppError> {
     let scope = principal.require(Operation::SuggestionRead)?;
-    let viewer = directory::viewer(conn, principal).await?;
+    let viewer = directory::service::viewer(conn, principal).await?;
     // Units reach suggestions through their assignments (交办).
     let read = ReadScope {
         all: scope.all,
@@ -38,7 +39,7 @@ pub async fn reader(conn: &mut AsyncPgConnection, principal: &Principal) -> Resu
 }
 
 fn deputy_ref(viewer: &Viewer, value: Value) -> Option<DeputyRef> {
-    serde_json::from_value(value).ok().map(|r| people::deputy_ref_for(viewer, r))
+    serde_json::from_value(value).ok().map(|r| directory::rules::deputy_ref_for(viewer, r))
 }
 
 /// A row as this viewer may see it.
@@ -122,11 +123,11 @@ async fn check_references(conn: &mut AsyncPgConnection, c: &Content, id: Option<
     let mut errors = Vec::new();
     let body = c.source.body();
     if let Some(p) = c.proposer_id
-        && !deputies::missing_deputies(conn, body, &[p]).await?.is_empty()
+        && !directory::queries::missing_deputies(conn, body, &[p]).await?.is_empty()
     {
         errors.push(FieldError::new("proposer_id", "unknown_reference", format!("no {body} deputy with this id")));
     }
-    for missing in deputies::missing_deputies(conn, body, &c.co_signer_ids).await? {
+    for missing in directory::queries::missing_deputies(conn, body, &c.co_signer_ids).await? {
         let i = c.co_signer_ids.iter().position(|x| *x == missing).unwrap_or(0);
         errors.push(FieldError::new(format!("co_signer_ids[{i}]"), "unknown_reference", "no such deputy"));
     }
@@ -172,7 +173,7 @@ pub async fn create(conn: &mut AsyncPgConnection, actor: &Actor, new: &NewSugges
         proposer_id: new.proposer_id,
         co_signer_ids,
         is_key: new.is_key,
-        received_on: new.received_on,
+        received_on: new.received_on.map(Day::get),
         merged_into: new.merged_into,
     };
     check_references(conn, &content, None).await?;
@@ -230,7 +231,7 @@ pub async fn update(
             proposer_id,
             co_signer_ids,
             is_key: patch.is_key.unwrap_or(before.is_key),
-            received_on: patch.received_on.unwrap_or(before.received_on),
+            received_on: patch.received_on.map_or(before.received_on, |d| d.map(Day::get)),
             merged_into: patch.merged_into.unwrap_or(before.merged_into),
             ..before.clone()
         };
@@ -344,7 +345,7 @@ pub async fn write(
                 .flat_map(|r| r.proposer.iter().chain(r.co_signers.iter()).cloned())
                 .collect();
             if !names.is_empty() {
-                for (name, id) in directory::deputies_by_name(conn, actor, body, &names).await? {
+                for (name, id) in directory::service::deputies_by_name(conn, actor, body, &names).await? {
                     ids.insert((body, name), id);
                 }
             }
@@ -372,7 +373,7 @@ pub async fn write(
                 proposer_id: r.proposer.as_ref().and_then(lookup),
                 co_signer_ids: r.co_signers.iter().filter_map(lookup).collect(),
                 is_key: r.row.content.is_key,
-                received_on: r.row.content.received_on,
+                received_on: r.row.content.received_on.map(Day::get),
                 // The office's merge decision is not the municipal system's to undo.
                 merged_into: existing.and_then(|s| s.merged_into),
             };

@@ -237,3 +237,95 @@ async fn the_database_down_is_a_503_with_retry_after() {
     let (status, retry, _) = call(req).await;
     assert_eq!((status, retry.as_deref()), (503, Some("5")));
 }
+
+/// What a fuzzing and bad-input pass from outside found: NUL bytes reaching PostgreSQL
+/// (500, twice without a login), dates PostgreSQL cannot hold (500) or years the service
+/// should not take, invalid UTF-8 in a path segment stored as U+FFFD, and a 422 the token
+/// endpoint did not declare. Each is now refused at the edge, with nothing written.
+#[actix_web::test]
+async fn control_characters_bad_dates_and_broken_paths_are_refused_at_the_edge() {
+    let app = TestApp::new().await;
+    let token = "/api/v1/auth/token";
+    let nul_user = json!({"grant_type": "password", "username": "a\u{0}b", "password": "0123456789"});
+    app.post(token).json(&nul_user).send().await.problem(400, "control_character");
+    let form = "grant_type=password&username=a%00b&password=0123456789";
+    app.post(token).body("application/x-www-form-urlencoded", form).send().await.problem(400, "malformed_form");
+    let nul_client = json!({"grant_type": "client_credentials", "client_id": "sy\u{0}nc", "client_secret": "x"});
+    app.post(token).json(&nul_client).send().await.problem(400, "control_character");
+    let basic = format!("Basic {}", base64_encode("sy\u{0}nc:secret"));
+    let res =
+        app.post(token).header("authorization", &basic).json(&json!({"grant_type": "client_credentials"})).send().await;
+    res.problem(401, "invalid_client");
+    app.post(token)
+        .json(&json!({"grant_type": "password", "username": 5}))
+        .send()
+        .await
+        .problem(422, "validation_failed");
+
+    for query in [
+        "/api/v1/suggestions?category=a%00b",
+        "/api/v1/deputies?q=%00",
+        "/api/v1/units?q=a%00",
+        "/api/v1/users?q=%00x",
+        "/api/v1/audit?action=%00",
+        "/api/v1/suggestions?q=%E5%85",
+    ] {
+        let res = app.get(query).as_(Role::Admin).send().await;
+        assert_eq!(res.status.as_u16(), 400, "{query}: {}", String::from_utf8_lossy(&res.body));
+    }
+    let body = json!({"title": "关于\u{0}的建议"});
+    app.put("/api/v1/suggestions/by-external/npc/2024/240001")
+        .as_(Role::Sync)
+        .json(&body)
+        .send()
+        .await
+        .problem(400, "control_character");
+    let res = app
+        .put("/api/v1/suggestions/by-external/npc/2024/%FF%FE")
+        .as_(Role::Sync)
+        .json(&json!({"title": "关于某事的建议"}))
+        .send()
+        .await;
+    res.problem(400, "invalid_path");
+
+    // One date rule everywhere: 1949 to 2200.
+    let new = |received_on: &str, year: i64| json!({"source": "npc", "year": year, "external_no": "240002", "title": "关于某事的建议", "received_on": received_on});
+    for (received_on, year) in [
+        ("-5000-01-01", 2024),
+        ("1948-12-31", 2024),
+        ("2201-01-01", 2024),
+        ("2024-01-10", 0),
+        ("2024-01-10", -1),
+        ("2024-01-10", 200000),
+    ] {
+        let res = app.post("/api/v1/suggestions").as_(Role::Office).json(&new(received_on, year)).send().await;
+        res.problem(422, "validation_failed");
+    }
+    for query in [
+        "/api/v1/suggestions?received_from=-4714-01-01",
+        "/api/v1/suggestions?year=-10736",
+        "/api/v1/calendar/holidays?year=-10736",
+        "/api/v1/calendar/holidays?year=200000",
+        "/api/v1/audit?since=-5000-01-01T00:00:00Z",
+        "/api/v1/assignments/table?year=0",
+    ] {
+        let res = app.get(query).as_(Role::Admin).send().await;
+        assert!(matches!(res.status.as_u16(), 400), "{query}: {}", String::from_utf8_lossy(&res.body));
+    }
+    let holiday = json!({"kind": "holiday", "name": "测试"});
+    app.put("/api/v1/calendar/holidays/-5000-01-01")
+        .as_(Role::Admin)
+        .json(&holiday)
+        .send()
+        .await
+        .problem(400, "invalid_path");
+    let rule = json!({"kind": "reply", "start_point": "fixed", "start_date": "-5000-01-01", "amount": 3, "period": "calendar_months"});
+    app.post("/api/v1/deadline-rules").as_(Role::Admin).json(&rule).send().await.problem(422, "validation_failed");
+    let listed = app.get("/api/v1/suggestions").as_(Role::Office).send().await.expect(200).json();
+    assert!(listed["items"].as_array().unwrap().is_empty(), "nothing was written");
+}
+
+fn base64_encode(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}

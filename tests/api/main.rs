@@ -12,4 +12,5 @@ mod deputies;
 mod directory;
 mod openapi;
 mod ops;
+mod schema;
 mod suggestions;

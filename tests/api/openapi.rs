@@ -65,3 +65,60 @@ fn every_operation_declares_its_errors() {
     }
     assert!(count >= 18, "{count} operations");
 }
+
+/// Every `$ref` names something the document has: a client generator stops at the first
+/// that does not.
+#[test]
+fn every_ref_resolves() {
+    let spec: Value = serde_json::from_str(&jianyi::openapi::spec_json()).unwrap();
+    let mut refs = Vec::new();
+    collect_refs(&spec, &mut refs);
+    assert!(refs.len() > 100, "{} refs", refs.len());
+    for r in refs {
+        let pointer = r.strip_prefix('#').unwrap_or_else(|| panic!("{r}: not a local reference"));
+        assert!(spec.pointer(pointer).is_some(), "{r} does not resolve");
+    }
+}
+
+fn collect_refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(r)) = map.get("$ref") {
+                out.push(r.clone());
+            }
+            map.values().for_each(|v| collect_refs(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
+}
+
+/// The document is valid OpenAPI 3.1: checked against the OpenAPI Initiative's schema
+/// (`oas-3.1-schema.json`, https://spec.openapis.org/oas/3.1/schema/2022-10-07).
+#[test]
+fn the_spec_is_valid_openapi_3_1() {
+    let spec: Value = serde_json::from_str(&jianyi::openapi::spec_json()).unwrap();
+    let schema: Value = serde_json::from_str(include_str!("oas-3.1-schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the OpenAPI 3.1 schema compiles");
+    let errors: Vec<String> = validator.iter_errors(&spec).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "{} errors:\n{}", errors.len(), errors.join("\n"));
+    // The validator is not vacuous: a document with a broken response is refused.
+    let mut broken = spec.clone();
+    broken["paths"]["/healthz"]["get"]["responses"]["200"] = serde_json::json!({"content": 5});
+    assert!(!validator.is_valid(&broken));
+}
+
+/// The date pattern in the spec accepts exactly the dates the service takes.
+#[test]
+fn the_date_pattern_says_what_the_service_takes() {
+    use jianyi::http::dates::{DATE_PATTERN, Day};
+    let schema = serde_json::json!({"type": "string", "pattern": DATE_PATTERN});
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    for year in (1900..2300).chain([0, 999, 10000]) {
+        for day in [format!("{year:04}-01-01"), format!("{year:04}-12-31")] {
+            let text = Value::String(day.clone());
+            let taken = serde_json::from_value::<Day>(text.clone()).is_ok();
+            assert_eq!(validator.is_valid(&text), taken, "{day}");
+        }
+    }
+}

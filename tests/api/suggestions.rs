@@ -524,3 +524,61 @@ async fn callers_see_only_what_their_role_gives_them() {
     }
     app.get("/api/v1/suggestions").send().await.problem(401, "missing_token");
 }
+
+/// The version and the strong ETag move whenever the representation does: through the
+/// statuses its assignments give it, when a supervising leader is named, and (the ETag)
+/// when a deputy it names is renamed.
+#[actix_web::test]
+async fn the_etag_changes_whenever_the_representation_does() {
+    let app = TestApp::new().await;
+    let yang = deputy(&app, json!({"body": "npc", "name": "杨国哲"})).await;
+    let mut body = new("183050", BUS);
+    body["proposer_id"] = yang["id"].clone();
+    body["is_key"] = json!(true);
+    let id = register(&app, body).await["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/suggestions/{id}");
+    let read = async || {
+        let res = app.get(&path).as_(Role::Office).send().await.expect(200);
+        (res.header("etag").unwrap().to_string(), res.json())
+    };
+    let (tag1, s1) = read().await;
+    assert_eq!((s1["status"].as_str(), s1["version"].as_i64()), (Some("registered"), Some(1)));
+
+    let assign = json!({
+        "suggestion_id": id, "assigned_on": "2023-03-06", "supervisor_id": app.head.id,
+        "units": [{"unit_id": app.units.bureau, "role": "lead", "section_id": app.units.construction}],
+    });
+    let lead = app.post("/api/v1/assignments").as_(Role::Office).json(&assign).send().await.expect(201).json();
+    let (tag2, s2) = read().await;
+    assert_eq!(s2["status"], "assigned");
+    assert_eq!(s2["supervisor_id"], json!(app.head.id));
+    assert!(s2["version"].as_i64() > s1["version"].as_i64(), "{s2}");
+    assert_ne!(tag2, tag1);
+
+    let a = lead["items"][0]["id"].as_str().unwrap();
+    let version = lead["items"][0]["version"].as_i64().unwrap();
+    app.post(&format!("/api/v1/assignments/{a}/sign-in")).as_(Role::Handler).if_match(version).send().await.expect(200);
+    let (tag3, s3) = read().await;
+    assert_eq!(s3["status"], "handling");
+    assert!(s3["version"].as_i64() > s2["version"].as_i64(), "{s3}");
+    assert_ne!(tag3, tag2);
+    let kinds: Vec<(String, Option<i32>)> = app.events(&id).await;
+    assert!(kinds.iter().all(|(_, v)| v.is_some()), "every event of the suggestion names its version: {kinds:?}");
+
+    // A renamed proposer changes what the suggestion says, not its own version.
+    let deputy_path = format!("/api/v1/deputies/{}", yang["id"].as_str().unwrap());
+    app.patch(&deputy_path).as_(Role::Office).if_match(1).json(&json!({"name": "杨国喆"})).send().await.expect(200);
+    let (tag4, s4) = read().await;
+    assert_eq!((s4["proposer"]["name"].as_str(), s4["version"].clone()), (Some("杨国喆"), s3["version"].clone()));
+    assert_ne!(tag4, tag3);
+    // If-Match takes the ETag as read, or its version alone.
+    let patch = json!({"category": "城乡建设"});
+    app.patch(&path)
+        .as_(Role::Office)
+        .header("if-match", &tag1)
+        .json(&patch)
+        .send()
+        .await
+        .problem(412, "stale_version");
+    app.patch(&path).as_(Role::Office).header("if-match", &tag4).json(&patch).send().await.expect(200);
+}

@@ -430,7 +430,10 @@ impl Reply {
         body
     }
 
+    /// The version part of the ETag (`"7-…"`).
     pub fn version(&self) -> i64 {
-        self.header("etag").and_then(|e| e.trim_matches('"').parse().ok()).expect("an ETag")
+        self.header("etag")
+            .and_then(|e| e.trim_matches('"').split('-').next().and_then(|v| v.parse().ok()))
+            .expect("an ETag")
     }
 }

@@ -9,21 +9,23 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::assignments::due_dates::{self, DueFacts};
-use crate::assignments::model::{NewAssignments, UnitAssignment};
+use crate::assignments::model::{AssignmentRow, NewAssignments, UnitAssignment};
 use crate::assignments::queries::{self, Existing};
 use crate::assignments::rules::{self, Action, Planned};
 use crate::assignments::service::{
     event, existing, illegal, locked, record_change, snapshot, statuses, update_suggestion_status,
 };
 use crate::audit::{self, Actor, Change, Event};
+use crate::auth::access::{self, AccessGrant};
 use crate::auth::{Operation, Principal};
 use crate::calendar::rules::DeadlineRule;
 use crate::calendar::{self, Calendar};
 use crate::db;
-use crate::db::enums::{AssignmentState, Role, UnitKind};
+use crate::db::enums::{AccessKind, AssignmentState, HandlingRole, Role, UnitKind};
 use crate::directory;
 use crate::directory::model::{UnitRow, UserRow};
 use crate::error::{AppError, FieldError};
+use crate::http::dates::Day;
 use crate::http::etag::IfMatch;
 use crate::suggestions;
 use crate::suggestions::model::KeyFacts;
@@ -141,7 +143,7 @@ impl Known {
         if !errors.is_empty() {
             return Err(AppError::validation(errors));
         }
-        let assigned_on = new.assigned_on.unwrap_or(today);
+        let assigned_on = new.assigned_on.map_or(today, Day::get);
         new.units
             .iter()
             .map(|u| {
@@ -173,6 +175,18 @@ impl Known {
             })
             .collect()
     }
+}
+
+/// The access an assignment grants: its unit and section read the suggestion; a
+/// co-handling unit reads it as co-handler too.
+fn access_of(row: &AssignmentRow) -> Vec<AccessGrant> {
+    let grant = |unit_id, kind| AccessGrant { unit_id, kind, suggestion_id: row.suggestion_id, granted_by: row.id };
+    let mut grants = vec![grant(row.unit_id, AccessKind::Unit)];
+    grants.extend(row.section_id.map(|s| grant(s, AccessKind::Unit)));
+    if row.role == HandlingRole::Co {
+        grants.push(grant(row.unit_id, AccessKind::Co));
+    }
+    grants
 }
 
 /// Assigns a suggestion to units (the office).
@@ -219,6 +233,7 @@ pub async fn assign_many(
         return Ok(outcomes);
     }
     let inserted = queries::insert(conn, &rows).await?;
+    access::grant(conn, &inserted.iter().flat_map(access_of).collect::<Vec<_>>()).await?;
     let changes: Vec<Change> = inserted
         .iter()
         .map(|r| Change {

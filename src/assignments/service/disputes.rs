@@ -13,7 +13,7 @@ use crate::assignments::service::{
     assigning, event, illegal, locked, record_change, snapshot, update_suggestion_status,
 };
 use crate::audit::{self, Actor};
-use crate::auth::{Operation, Principal};
+use crate::auth::{Operation, Principal, access};
 use crate::db;
 use crate::db::enums::{AssignmentState, DisputeStatus};
 use crate::directory;
@@ -97,6 +97,8 @@ pub async fn decide_dispute(
     decision: &DisputeDecision,
     today: NaiveDate,
 ) -> Result<Dispute, AppError> {
+    let note =
+        text::optional_prose("note", decision.note.as_deref(), 2000).map_err(|e| AppError::validation(vec![e]))?;
     db::transaction(conn, async |conn| {
         let d = queries::dispute_for_update(conn, dispute_id).await?.ok_or_else(|| AppError::not_found("dispute"))?;
         if_match.check(d.version)?;
@@ -108,7 +110,7 @@ pub async fn decide_dispute(
         let action = if decision.accept { Action::AcceptDispute } else { Action::RefuseDispute };
         let to = rules::next(state, action, role, Some(d.state_before)).map_err(|allowed| illegal(state, allowed))?;
         let status = if decision.accept { DisputeStatus::Accepted } else { DisputeStatus::Refused };
-        let decided = queries::decide_dispute(conn, dispute_id, status, decided_by, decision.note.as_deref()).await?;
+        let decided = queries::decide_dispute(conn, dispute_id, status, decided_by, note.as_deref()).await?;
         if decision.accept {
             let to_unit = decision
                 .reassign_to
@@ -117,8 +119,10 @@ pub async fn decide_dispute(
             if to_unit.role != role {
                 return Err(AppError::field("reassign_to.role", "invalid", "the new unit takes over the same role"));
             }
-            // The old assignment leaves the round before the new one joins it.
+            // The old assignment leaves the round (and its unit the suggestion) before the new
+            // one joins it.
             queries::set_state(conn, row.id, AssignmentState::Reassigned).await?;
+            access::withdraw(conn, &[row.id]).await?;
             let new = NewAssignments {
                 suggestion_id: row.suggestion_id,
                 assigned_on: None,

@@ -13,6 +13,7 @@ use crate::auth::{Operation, Principal};
 use crate::db;
 use crate::db::enums::ExtensionStatus;
 use crate::error::{AppError, FieldError, OnConstraint};
+use crate::http::dates::Day;
 use crate::http::etag::IfMatch;
 use crate::http::text;
 
@@ -30,7 +31,8 @@ pub async fn request_extension(
         if !row.state.is_open() {
             return Err(illegal(row.state, vec![]));
         }
-        if new.requested_until <= row.due_on {
+        let requested_until = new.requested_until.get();
+        if requested_until <= row.due_on {
             return Err(AppError::field(
                 "requested_until",
                 "not_later",
@@ -43,7 +45,7 @@ pub async fn request_extension(
                 id: Uuid::now_v7(),
                 assignment_id: id,
                 reason: reason.clone(),
-                requested_until: new.requested_until,
+                requested_until,
                 requested_by: principal.user_id,
                 requested_at: chrono::Utc::now(),
                 status: ExtensionStatus::Pending,
@@ -87,6 +89,9 @@ pub async fn decide_extension(
     if_match: &IfMatch,
     d: &ExtensionDecision,
 ) -> Result<Extension, AppError> {
+    let note = text::optional_prose("note", d.note.as_deref(), 2000).map_err(|e| AppError::validation(vec![e]))?;
+    let explanation = text::optional_prose("explanation", d.explanation.as_deref(), 2000)
+        .map_err(|e| AppError::validation(vec![e]))?;
     db::transaction(conn, async |conn| {
         let ext =
             queries::extension_for_update(conn, extension_id).await?.ok_or_else(|| AppError::not_found("extension"))?;
@@ -102,7 +107,7 @@ pub async fn decide_extension(
                 approved_until: None,
                 explanation: None,
                 explained_on: None,
-                note: d.note.as_deref(),
+                note: note.as_deref(),
                 by: decided_by,
             };
             let decided = queries::decide_extension(conn, extension_id, outcome).await?;
@@ -119,9 +124,8 @@ pub async fn decide_extension(
             audit::emit(conn, &[event("extension.refused", &row, json!({"extension_id": extension_id}))]).await?;
             return Ok(decided);
         }
-        let until = d.approved_until.unwrap_or(ext.requested_until);
+        let until = d.approved_until.map_or(ext.requested_until, Day::get);
         let mut errors = Vec::new();
-        let explanation = d.explanation.as_deref().map(str::trim).filter(|e| !e.is_empty());
         if explanation.is_none() {
             errors.push(FieldError::new("explanation", "required", "what the deputy was told about the delay"));
         }
@@ -155,9 +159,9 @@ pub async fn decide_extension(
         let outcome = queries::ExtensionOutcome {
             status: ExtensionStatus::Approved,
             approved_until: Some(until),
-            explanation,
-            explained_on: d.explained_on,
-            note: d.note.as_deref(),
+            explanation: explanation.as_deref(),
+            explained_on: d.explained_on.map(Day::get),
+            note: note.as_deref(),
             by: decided_by,
         };
         let decided = queries::decide_extension(conn, extension_id, outcome).await?;
