@@ -144,13 +144,27 @@ fn cors(config: &Config) -> Cors {
 /// (each handler is its own resource, so actix itself only says 404), else 404.
 async fn no_route(req: actix_web::HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     use actix_web::http::StatusCode;
-    let allowed = req
-        .match_pattern()
-        .and_then(|pattern| state.spec.paths.paths.get(&pattern).map(allowed_methods))
-        .filter(|methods| !methods.is_empty());
-    match allowed {
-        Some(methods) => Err(AppError::from_status(StatusCode::METHOD_NOT_ALLOWED).with_header(header::ALLOW, methods)),
-        None => Err(AppError::from_status(StatusCode::NOT_FOUND)),
+    let allowed = req.match_pattern().and_then(|pattern| state.spec.paths.paths.get(&pattern).map(allowed_methods));
+    Err(method_not_allowed(allowed).unwrap_or_else(|| AppError::from_status(StatusCode::NOT_FOUND)))
+}
+
+/// 405 with `Allow`, when some methods are.
+fn method_not_allowed(allowed: Option<String>) -> Option<AppError> {
+    use actix_web::http::StatusCode;
+    let allowed = allowed.filter(|methods| !methods.is_empty())?;
+    Some(AppError::from_status(StatusCode::METHOD_NOT_ALLOWED).with_header(header::ALLOW, allowed))
+}
+
+/// A path parameter of the wrong form is a 400 — unless the path, as written, is another
+/// operation's that does not take this method (`GET /assignments/import` is not
+/// `GET /assignments/{id}` with a strange id): 405.
+fn path_error(err: actix_web::error::PathError, req: &actix_web::HttpRequest) -> actix_web::Error {
+    let written = req
+        .app_data::<web::Data<AppState>>()
+        .and_then(|state| state.spec.paths.paths.get(req.path()).map(allowed_methods));
+    match method_not_allowed(written.filter(|m| !m.split(", ").any(|m| m == req.method().as_str()))) {
+        Some(e) => e.into(),
+        None => json::path_error(err, req),
     }
 }
 
@@ -186,7 +200,7 @@ pub fn build_app(
         .app_data(web::PayloadConfig::new(body_limit))
         .app_data(web::FormConfig::default().limit(body_limit).error_handler(json::form_error))
         .app_data(web::QueryConfig::default().error_handler(json::query_error))
-        .app_data(web::PathConfig::default().error_handler(json::path_error))
+        .app_data(web::PathConfig::default().error_handler(path_error))
         .app_data(state.auth.clone())
         .app_data(state.metrics.clone())
         .configure(api_routes)

@@ -18,6 +18,7 @@ use crate::directory;
 use crate::directory::model::{Body, NewDeputy, NewUnit, NewUser, UnitKind, UserKind};
 use crate::error::AppError;
 use crate::http::dates::Day;
+use crate::http::text::QueryText;
 use crate::suggestions;
 use crate::suggestions::model::{ImportRow, Source, SyncedSuggestion};
 use crate::suggestions::service::Incoming;
@@ -324,7 +325,7 @@ async fn assign_year(conn: &mut AsyncPgConnection) -> Result<usize, String> {
         Ok(directory::queries::unit_by_name(conn, name).await.map_err(text)?.ok_or(format!("no unit {name}"))?.id)
     };
     let user_id = async |conn: &mut AsyncPgConnection, username: &str| -> Result<Uuid, String> {
-        let filter = crate::directory::model::UserFilter { q: Some(username.into()), ..Default::default() };
+        let filter = crate::directory::model::UserFilter { q: Some(QueryText(username.into())), ..Default::default() };
         let found = directory::queries::users(conn, &filter, None, 200).await.map_err(text)?;
         found.into_iter().find(|u| u.username == username).map(|u| u.id).ok_or(format!("no user {username}"))
     };
@@ -421,7 +422,8 @@ async fn load_directory(conn: &mut AsyncPgConnection, loaded: &mut Loaded) -> Re
     });
     let mut user_ids: HashMap<String, Uuid> = HashMap::new();
     for new in accounts {
-        let filter = crate::directory::model::UserFilter { q: Some(new.username.clone()), ..Default::default() };
+        let filter =
+            crate::directory::model::UserFilter { q: Some(QueryText(new.username.clone())), ..Default::default() };
         let existing = directory::queries::users(conn, &filter, None, 200).await.map_err(|e| e.to_string())?;
         if let Some(u) = existing.into_iter().find(|u| u.username == new.username) {
             user_ids.insert(new.username.clone(), u.id);

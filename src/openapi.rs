@@ -79,6 +79,31 @@ impl Modify for CommonAnswers {
     }
 }
 
+/// A body declared `Option<T>` is an optional body of `T`, not a body that may be `null`
+/// (a form cannot even say null): `required: false` and the schema of `T`.
+fn optional_bodies(op: &mut Operation) {
+    use utoipa::openapi::Required;
+    use utoipa::openapi::schema::{Schema, Type};
+    let Some(RefOr::T(body)) = op.request_body.as_mut() else { return };
+    let is_null = |s: &RefOr<Schema>| matches!(s, RefOr::T(Schema::Object(o)) if o.schema_type == Type::Null.into());
+    let mut all_optional = !body.content.is_empty();
+    for content in body.content.values_mut() {
+        let RefOr::T(content) = content else { continue };
+        match content.schema.take() {
+            Some(RefOr::T(Schema::OneOf(one))) if one.items.len() == 2 && one.items.iter().any(is_null) => {
+                content.schema = one.items.into_iter().find(|s| !is_null(s));
+            }
+            other => {
+                content.schema = other;
+                all_optional = false;
+            }
+        }
+    }
+    if all_optional {
+        body.required = Some(Required::False);
+    }
+}
+
 fn add_common_answers(op: &mut Operation) {
     let responses = &mut op.responses.responses;
     let mut add = |status: &str, name: &str| {
@@ -107,6 +132,7 @@ pub fn spec() -> Spec {
             [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten()
         {
             add_common_answers(op);
+            optional_bodies(op);
         }
     }
     spec

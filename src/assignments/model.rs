@@ -132,6 +132,7 @@ pub struct NewAssignments {
     pub assigned_on: Option<Day>,
     /// The round (default 1; later rounds follow an unsatisfied evaluation).
     #[schema(minimum = 1, maximum = 20)]
+    #[serde(default, deserialize_with = "crate::http::json::optional_whole")]
     pub round: Option<i32>,
     pub units: Vec<UnitAssignment>,
     /// The leader who supervises a key suggestion (重点建议).
@@ -274,6 +275,8 @@ pub struct AssignmentFilter {
     pub year: Option<Year>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    /// The previous page's `next_cursor`.
+    #[param(max_length = 512, pattern = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
 }
 

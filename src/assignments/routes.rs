@@ -57,7 +57,7 @@ pub async fn list_assignments(
 #[utoipa::path(
     tag = "assignments",
     request_body = NewAssignments,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    params(IdempotencyKey),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The assignments made", body = AssignmentList, headers(("Location" = String))),
@@ -136,7 +136,7 @@ pub struct TableParams {
     params(TableParams),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+        (status = 200, description = "The workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = xlsx::Workbook),
         (status = 400, response = doc::BadRequest),
         (status = 403, response = doc::Forbidden),
     )
@@ -166,7 +166,10 @@ pub async fn export_table(
 /// every row.
 #[utoipa::path(
     tag = "assignments",
-    request_body(content(("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+    request_body(
+        content((xlsx::Workbook = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
+        description = "The task table: one row per unit",
+    ),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "What became of each row", body = table::TableReport),

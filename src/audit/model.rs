@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::http::dates::Moment;
+use crate::http::text::QueryText;
 
 /// Who made a change: a user, or the service itself (`id` absent).
 #[derive(Debug, Clone, Default)]
@@ -50,16 +51,22 @@ pub struct AuditEntry {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditFilter {
-    pub entity_type: Option<String>,
-    pub entity_id: Option<String>,
+    #[param(inline)]
+    pub entity_type: Option<QueryText<100>>,
+    #[param(inline)]
+    pub entity_id: Option<QueryText<200>>,
     pub actor_id: Option<Uuid>,
-    pub action: Option<String>,
+    #[param(inline)]
+    pub action: Option<QueryText<100>>,
     /// Changes at or after this time (RFC 3339).
     pub since: Option<Moment>,
     /// Changes before this time (RFC 3339).
     pub until: Option<Moment>,
-    pub request_id: Option<String>,
+    #[param(inline)]
+    pub request_id: Option<QueryText<64>>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    /// The previous page's `next_cursor`.
+    #[param(max_length = 512, pattern = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
 }

@@ -86,16 +86,16 @@ pub async fn list(
     fetch: i64,
 ) -> QueryResult<Vec<AuditEntry>> {
     let mut q = audit_log::table.select(AuditEntry::as_select()).into_boxed();
-    if let Some(v) = &filter.entity_type {
+    if let Some(v) = filter.entity_type.as_deref() {
         q = q.filter(audit_log::entity_type.eq(v));
     }
-    if let Some(v) = &filter.entity_id {
+    if let Some(v) = filter.entity_id.as_deref() {
         q = q.filter(audit_log::entity_id.eq(v));
     }
     if let Some(v) = filter.actor_id {
         q = q.filter(audit_log::actor_id.eq(v));
     }
-    if let Some(v) = &filter.action {
+    if let Some(v) = filter.action.as_deref() {
         q = q.filter(audit_log::action.eq(v));
     }
     if let Some(v) = filter.since {
@@ -104,7 +104,7 @@ pub async fn list(
     if let Some(v) = filter.until {
         q = q.filter(audit_log::at.lt(v.get()));
     }
-    if let Some(v) = &filter.request_id {
+    if let Some(v) = filter.request_id.as_deref() {
         q = q.filter(audit_log::request_id.eq(v));
     }
     if let Some(id) = after_id {

@@ -85,8 +85,8 @@ pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
     tag = "auth",
     request_body(
         content(
-            (RevokeRequest = "application/json"),
-            (RevokeRequest = "application/x-www-form-urlencoded"),
+            (Option<RevokeRequest> = "application/json"),
+            (Option<RevokeRequest> = "application/x-www-form-urlencoded"),
         ),
         description = "The refresh token to revoke; omit to revoke the bearer token's session",
     ),

@@ -58,9 +58,11 @@ pub struct RuleFields {
     /// The session's closing day (`session_closed`), or the batch deadline (`fixed`).
     pub start_date: Option<Day>,
     #[schema(example = 3, minimum = 0, maximum = 1000)]
+    #[serde(deserialize_with = "crate::http::json::whole")]
     pub amount: i32,
     pub period: Period,
     #[schema(minimum = 0, maximum = 1000)]
+    #[serde(default, deserialize_with = "crate::http::json::optional_whole")]
     pub extension_cap: Option<i32>,
     pub extension_cap_period: Option<Period>,
 }

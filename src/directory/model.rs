@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 pub use crate::db::enums::{Body, Role, UnitKind, UserKind};
 use crate::db::schema::{units, users};
+use crate::http::text::QueryText;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = units)]
@@ -82,9 +83,12 @@ pub struct UnitFilter {
     pub parent_id: Option<Uuid>,
     pub active: Option<bool>,
     /// Part of the name.
-    pub q: Option<String>,
+    #[param(inline)]
+    pub q: Option<QueryText<200>>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    /// The previous page's `next_cursor`.
+    #[param(max_length = 512, pattern = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
 }
 
@@ -216,9 +220,12 @@ pub struct UserFilter {
     pub kind: Option<UserKind>,
     pub active: Option<bool>,
     /// Part of the username or display name.
-    pub q: Option<String>,
+    #[param(inline)]
+    pub q: Option<QueryText<200>>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    /// The previous page's `next_cursor`.
+    #[param(max_length = 512, pattern = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
 }
 
@@ -355,8 +362,11 @@ pub struct DeputyPatch {
 pub struct DeputyFilter {
     pub body: Option<Body>,
     /// Part of the name or delegation.
-    pub q: Option<String>,
+    #[param(inline)]
+    pub q: Option<QueryText<200>>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    /// The previous page's `next_cursor`.
+    #[param(max_length = 512, pattern = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
 }

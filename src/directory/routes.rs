@@ -44,7 +44,7 @@ pub async fn list_units(
 #[utoipa::path(
     tag = "directory",
     request_body = NewUnit,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body replay the first answer")),
+    params(IdempotencyKey),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created", body = Unit,
@@ -190,7 +190,7 @@ pub async fn list_users(
 #[utoipa::path(
     tag = "directory",
     request_body = NewUser,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body replay the first answer")),
+    params(IdempotencyKey),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created", body = CreatedUser, headers(("Location" = String), ("ETag" = String))),
@@ -389,7 +389,7 @@ pub async fn list_deputies(
 #[utoipa::path(
     tag = "deputies",
     request_body = NewDeputy,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    params(IdempotencyKey),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Registered", body = Deputy, headers(("Location" = String), ("ETag" = String))),

@@ -50,6 +50,30 @@ impl FromRequest for IdempotencyKey {
     }
 }
 
+/// The header in the spec: 1 to 255 visible ASCII characters.
+impl utoipa::IntoParams for IdempotencyKey {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        let schema = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(255))
+            .pattern(Some("^[!-~]+$"));
+        vec![
+            ParameterBuilder::new()
+                .name("Idempotency-Key")
+                .parameter_in(ParameterIn::Header)
+                .required(utoipa::openapi::Required::False)
+                .description(Some("Makes a retry safe: the same key and body replay the first answer"))
+                .schema(Some(schema))
+                .build(),
+        ]
+    }
+}
+
 /// The answer to a creating request, as stored for replays.
 #[derive(Debug, Clone)]
 pub struct Created {

@@ -10,7 +10,6 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{AppError, FieldError};
-use crate::http::text;
 
 /// A JSON body whose errors name the field: 415 for another media type, 413 when too
 /// large, 400 when not JSON, 422 when the JSON does not fit (missing, unknown or invalid
@@ -69,13 +68,24 @@ pub fn payload_error(status: StatusCode) -> AppError {
 }
 
 /// Parses JSON, naming the field at fault. A string with a control character other than
-/// tab, line feed and carriage return is refused before it is read (400).
+/// tab, line feed and carriage return is refused before it is read (422, naming it).
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
-    if let Some(at) = control_escape(bytes) {
-        return Err(AppError::bad_request(
+    // Every body is an object: serde would also take a struct written as an array.
+    if let Some(first) = bytes.iter().find(|b| !b.is_ascii_whitespace())
+        && *first != b'{'
+        && serde_json::from_slice::<serde_json::Value>(bytes).is_ok()
+    {
+        return Err(AppError::validation(vec![FieldError::new("body", "invalid_type", "must be a JSON object")]));
+    }
+    if control_escape(bytes).is_some()
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes)
+        && let Some(field) = control_path(&value, "")
+    {
+        return Err(AppError::validation(vec![FieldError::new(
+            if field.is_empty() { "body".to_string() } else { field },
             "control_character",
-            format!("a string holds a control character (byte {at}); text may hold tabs and line breaks only"),
-        ));
+            "holds a control character; text may hold tabs and line breaks only",
+        )]));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
@@ -141,9 +151,44 @@ fn control_escape(bytes: &[u8]) -> Option<usize> {
     None
 }
 
+/// The path (`units[0].name`) of the first string or key holding a control character
+/// other than tab, line feed and carriage return.
+fn control_path(value: &serde_json::Value, at: &str) -> Option<String> {
+    use serde_json::Value;
+    let bad = |s: &str| s.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'));
+    let join = |key: &str| if at.is_empty() { key.to_string() } else { format!("{at}.{key}") };
+    match value {
+        Value::String(s) if bad(s) => Some(at.to_string()),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| control_path(v, &format!("{at}[{i}]"))),
+        Value::Object(map) => {
+            map.iter().find_map(|(k, v)| if bad(k) { Some(join(k)) } else { control_path(v, &join(k)) })
+        }
+        _ => None,
+    }
+}
+
 fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
     let rest = s.strip_prefix(start)?;
     rest.split_once(end).map(|(name, _)| name)
+}
+
+/// An integer field that JSON may write as `3` or `3.0`: JSON Schema counts both as the
+/// integer 3, so a client keeping to the spec may send either.
+pub fn whole<'de, D: serde::Deserializer<'de>, T: TryFrom<i64>>(de: D) -> Result<T, D::Error> {
+    whole_number(serde_json::Number::deserialize(de)?)
+}
+
+/// `whole` for an optional field (with `#[serde(default)]`).
+pub fn optional_whole<'de, D: serde::Deserializer<'de>, T: TryFrom<i64>>(de: D) -> Result<Option<T>, D::Error> {
+    Option::<serde_json::Number>::deserialize(de)?.map(whole_number).transpose()
+}
+
+fn whole_number<E: serde::de::Error, T: TryFrom<i64>>(n: serde_json::Number) -> Result<T, E> {
+    let value = n
+        .as_i64()
+        .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15).map(|f| f as i64))
+        .ok_or_else(|| E::custom(format!("invalid type: {n}, expected an integer")))?;
+    T::try_from(value).map_err(|_| E::custom(format!("{value} is out of range")))
 }
 
 /// For `Option<Option<T>>` fields: absent is `None`, `null` is `Some(None)`.
@@ -162,8 +207,20 @@ pub fn parse_json_or_form<T: DeserializeOwned + Default>(req: &HttpRequest, body
     }
     let is_form = matches!(req.mime_type(), Ok(Some(m)) if m.essence_str() == "application/x-www-form-urlencoded");
     if is_form {
-        if let Some(fault) = std::str::from_utf8(body).ok().map_or(Some("is not UTF-8"), text::percent_encoded_fault) {
-            return Err(AppError::bad_request("malformed_form", format!("the form body {fault}")));
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+            .map_err(|e| AppError::bad_request("malformed_form", format!("invalid form body: {e}")))?;
+        if std::str::from_utf8(body).is_err()
+            || pairs.iter().any(|(k, v)| k.contains('\u{FFFD}') || v.contains('\u{FFFD}'))
+        {
+            return Err(AppError::bad_request("malformed_form", "the form body is not UTF-8"));
+        }
+        let control = |s: &str| s.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'));
+        if let Some((field, _)) = pairs.iter().find(|(k, v)| control(k) || control(v)) {
+            return Err(AppError::validation(vec![FieldError::new(
+                field.clone(),
+                "control_character",
+                "holds a control character; text may hold tabs and line breaks only",
+            )]));
         }
         serde_urlencoded::from_bytes(body)
             .map_err(|e| AppError::bad_request("malformed_form", format!("invalid form body: {e}")))
@@ -261,11 +318,37 @@ mod tests {
 
     #[test]
     fn control_characters_are_refused_at_the_edge() {
-        assert_eq!(err(r#"{"title": "a\u0000b"}"#).code(), "control_character");
-        assert_eq!(err(r#"{"title": "a\u001Fb"}"#).code(), "control_character");
-        assert_eq!(err(r#"{"title": "a\bb"}"#).code(), "control_character");
+        let e = err(r#"{"title": "a\u0000b"}"#);
+        assert_eq!((e.status(), e.field_errors()[0].field.as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "title"));
+        assert_eq!(e.field_errors()[0].code, "control_character");
+        let e = err(r#"{"title": "x", "inner": {"kind": "a\u001Fb"}}"#);
+        assert_eq!(e.field_errors()[0].field, "inner.kind");
+        assert_eq!(err(r#"{"title": "a\bb"}"#).field_errors()[0].code, "control_character");
         let fine: Body = parse(r#"{"title": "第一行\n第二行\t\\u0000 \u4e2d"}"#.as_bytes()).unwrap();
         assert_eq!(fine.title, "第一行\n第二行\t\\u0000 中");
+    }
+
+    #[test]
+    fn whole_numbers_may_be_written_with_a_point() {
+        #[derive(Debug, Deserialize)]
+        struct N {
+            #[serde(deserialize_with = "whole")]
+            n: i32,
+            #[serde(default, deserialize_with = "optional_whole")]
+            m: Option<i32>,
+        }
+        let n: N = parse(br#"{"n": 3.0, "m": 5}"#).unwrap();
+        assert_eq!((n.n, n.m), (3, Some(5)));
+        assert_eq!(parse::<N>(br#"{"n": 3}"#).unwrap().m, None);
+        assert_eq!(parse::<N>(br#"{"n": 3.5}"#).unwrap_err().field_errors()[0].code, "invalid_type");
+        assert_eq!(parse::<N>(br#"{"n": 1e12}"#).unwrap_err().field_errors()[0].field, "n");
+    }
+
+    #[test]
+    fn a_body_is_an_object_not_an_array() {
+        let e = err(r#"["关于", null]"#);
+        assert_eq!((e.status(), e.field_errors()[0].code.as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_type"));
+        assert_eq!(err("[").code(), "malformed_json");
     }
 
     #[test]

@@ -66,6 +66,41 @@ pub fn percent_encoded_fault(raw: &str) -> Option<&'static str> {
     }
 }
 
+/// What the spec says a text in a query may hold: no control characters (the edge
+/// refuses those before any handler).
+pub const QUERY_TEXT_PATTERN: &str = r"^[^\x00-\x1F\x7F]*$";
+
+/// A text query parameter of at most `MAX` characters (400 when longer): a filter or a
+/// search. Its schema states the bound and the pattern (`#[param(inline)]`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct QueryText<const MAX: usize>(pub String);
+
+impl<const MAX: usize> std::ops::Deref for QueryText<MAX> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de, const MAX: usize> serde::Deserialize<'de> for QueryText<MAX> {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(de)?;
+        if text.chars().count() > MAX {
+            return Err(serde::de::Error::custom(format!("at most {MAX} characters")));
+        }
+        Ok(QueryText(text))
+    }
+}
+
+impl<const MAX: usize> utoipa::PartialSchema for QueryText<MAX> {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new().schema_type(Type::String).max_length(Some(MAX)).pattern(Some(QUERY_TEXT_PATTERN)).into()
+    }
+}
+
+impl<const MAX: usize> utoipa::ToSchema for QueryText<MAX> {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,23 @@ use crate::error::AppError;
 
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
+/// An xlsx workbook as a body, for the spec: binary, of the xlsx media type.
+pub struct Workbook;
+
+impl utoipa::PartialSchema for Workbook {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .content_media_type(XLSX)
+            .description(Some("An xlsx workbook; its first row names the columns"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Workbook {}
+
 /// The first worksheet of a workbook.
 pub struct Sheet {
     /// The heading row's cells, as text.

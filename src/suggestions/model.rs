@@ -9,6 +9,7 @@ use uuid::Uuid;
 pub use crate::db::enums::{Source, SuggestionStatus};
 use crate::directory::model::DeputyRef;
 use crate::http::dates::{Day, Year};
+use crate::http::text::QueryText;
 
 /// What later steps need to know of a suggestion.
 #[derive(Debug, Clone, diesel::Queryable, diesel::Selectable)]
@@ -69,6 +70,7 @@ pub struct Suggestion {
 pub struct NewSuggestion {
     pub source: Source,
     #[schema(example = 2023, minimum = 1949, maximum = 2200)]
+    #[serde(deserialize_with = "crate::http::json::whole")]
     pub year: i32,
     #[schema(example = "183050", min_length = 1, max_length = 32)]
     pub external_no: String,
@@ -160,6 +162,7 @@ pub struct SyncedSuggestion {
 #[serde(deny_unknown_fields)]
 pub struct ImportRow {
     pub source: Source,
+    #[serde(deserialize_with = "crate::http::json::whole")]
     pub year: i32,
     pub external_no: String,
     #[serde(flatten)]
@@ -251,7 +254,8 @@ pub struct SuggestionFilter {
     pub year: Option<Year>,
     pub source: Option<Source>,
     pub status: Option<SuggestionStatus>,
-    pub category: Option<String>,
+    #[param(inline)]
+    pub category: Option<QueryText<50>>,
     pub is_key: Option<bool>,
     /// Proposed or co-signed by this deputy.
     pub deputy_id: Option<Uuid>,
@@ -260,11 +264,13 @@ pub struct SuggestionFilter {
     /// Received on or before.
     pub received_to: Option<Day>,
     /// Full-text search (Chinese works): every term must match; results by relevance.
-    #[param(example = "公交站点", max_length = 200)]
-    pub q: Option<String>,
+    #[param(inline, example = "公交站点")]
+    pub q: Option<QueryText<200>>,
     pub sort: Option<SortOrder>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    /// The previous page's `next_cursor`.
+    #[param(max_length = 512, pattern = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
 }
 

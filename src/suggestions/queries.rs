@@ -356,7 +356,7 @@ fn filtered<'a, ST: 'a>(
     if let Some(v) = f.status {
         q = q.filter(suggestions::status.eq(v));
     }
-    if let Some(v) = &f.category {
+    if let Some(v) = f.category.as_deref() {
         q = q.filter(suggestions::category.eq(v));
     }
     if let Some(v) = f.is_key {

@@ -26,9 +26,6 @@ fn with_etag(s: &Suggestion) -> HttpResponse {
     tagged(&mut HttpResponse::Ok(), s.version, s)
 }
 
-/// The longest search text.
-const MAX_QUERY: usize = 200;
-
 /// Suggestions the caller may see: filtered, in a stable order, or searched with `q`
 /// (Chinese works: `q=公交站点`, `q=黄河 生态`), most relevant first.
 #[utoipa::path(
@@ -54,9 +51,6 @@ pub async fn list_suggestions(
     let text = filter.q.as_deref().filter(|q| !q.trim().is_empty());
     let body: Page<Suggestion> = match text {
         Some(q) => {
-            if q.chars().count() > MAX_QUERY {
-                return Err(AppError::bad_request("invalid_query", format!("q is at most {MAX_QUERY} characters")));
-            }
             let tsquery = search::query(q)
                 .ok_or_else(|| AppError::bad_request("invalid_query", "q has no letters or digits to search for"))?;
             let page = page.resolve::<After>(&state.cursors)?;
@@ -102,7 +96,7 @@ pub async fn list_suggestions(
 #[utoipa::path(
     tag = "suggestions",
     request_body = NewSuggestion,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    params(IdempotencyKey),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Registered", body = Suggestion, headers(("Location" = String), ("ETag" = String))),
@@ -220,7 +214,7 @@ pub async fn similar_suggestions(
     params(
         ("source" = Source, Path),
         ("year" = Year, Path),
-        ("external_no" = String, Path, example = "183050"),
+        ("external_no" = String, Path, example = "183050", min_length = 1, max_length = 32, pattern = r"^[^\x00-\x1F\x7F]*$"),
     ),
     security(("bearer" = [])),
     responses(
@@ -288,10 +282,13 @@ pub const NDJSON: &str = "application/x-ndjson";
 #[utoipa::path(
     tag = "suggestions",
     params(ImportParams),
-    request_body(content(
-        (ImportRow = "application/x-ndjson"),
-        ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    )),
+    request_body(
+        content(
+            (Vec<ImportRow> = "application/x-ndjson"),
+            (xlsx::Workbook = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ),
+        description = "NDJSON: one `ImportRow` per line; or the xlsx ledger",
+    ),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "What became of each row", body = ImportReport),

@@ -25,6 +25,9 @@ use crate::db::schema::sql_types::Tsvector;
 /// PostgreSQL keeps positions up to 16383 and at most 256 positions per lexeme.
 const MAX_POSITION: u16 = 16383;
 const MAX_POSITIONS_PER_LEXEME: usize = 256;
+/// A word longer than this is cut to it (PostgreSQL takes lexemes of at most 2,047 bytes;
+/// no word anyone searches for is longer), the same in texts and in queries.
+const MAX_WORD_CHARS: usize = 100;
 
 /// Whether a character is written without spaces between words (Han, kana, hangul).
 fn is_cjk(c: char) -> bool {
@@ -55,6 +58,7 @@ pub fn tokens<'a>(text: &'a str) -> Vec<Cow<'a, str>> {
     let flush_word = |word: &mut Option<usize>, end: usize, out: &mut Vec<Cow<'a, str>>| {
         if let Some(start) = word.take() {
             let w = &text[start..end];
+            let w = w.char_indices().nth(MAX_WORD_CHARS).map_or(w, |(cut, _)| &w[..cut]);
             out.push(if w.chars().any(char::is_uppercase) { Cow::Owned(w.to_lowercase()) } else { Cow::Borrowed(w) });
         }
     };
@@ -304,6 +308,17 @@ mod tests {
         assert_eq!(v.to_text(), "'交站':2A '公交':1A '站点':3A,5D");
         let m = SearchVector::matching("公交站点", &["港湾式".into()], "站点很多 G20");
         assert_eq!(m.to_text(), "'g20' '交站' '公交' '很多' '港湾' '湾式' '点很' '站点'");
+    }
+
+    #[test]
+    fn long_words_are_cut_alike_in_texts_and_queries() {
+        let long = "0".repeat(20_000);
+        let cut = tokens(&long);
+        assert_eq!(cut.len(), 1);
+        assert_eq!(cut[0].chars().count(), MAX_WORD_CHARS);
+        let v = SearchVector::matching("标题", &[], &long);
+        assert!(v.to_text().len() < 300, "{}", v.to_text());
+        assert_eq!(query(&long).unwrap(), format!("('{}')", "0".repeat(MAX_WORD_CHARS)));
     }
 
     #[test]
