@@ -18,6 +18,7 @@ use crate::calendar::queries::CalendarCache;
 use crate::calendar::service::Recompute;
 use crate::calendar::{Clock, Today};
 use crate::config::Config;
+use crate::db::local::Supervision;
 use crate::db::{self, DbConn, DbPool};
 use crate::error::AppError;
 use crate::http::metrics::Metrics;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub today: Today,
     /// What recomputes due dates when the calendar or a rule changes (the assignments').
     pub due_dates: Recompute,
+    /// The supervision of the service's own PostgreSQL, when it runs one.
+    pub postgres: Option<Arc<Supervision>>,
 }
 
 impl AppState {
@@ -70,6 +73,7 @@ impl AppState {
             calendar: Arc::new(CalendarCache::new(CALENDAR_TTL)),
             today: Today::default(),
             due_dates: assignments::service::due_states::recompute_hook,
+            postgres: None,
             config: Arc::new(config),
         }
     }
@@ -88,6 +92,7 @@ impl AppState {
             calendar: self.calendar.clone(),
             today: self.today,
             due_dates: self.due_dates,
+            postgres: self.postgres.clone(),
         }
     }
 

@@ -59,6 +59,11 @@ impl Database {
         (0..config.workers).map(|_| db::pool(&self.url, each, config.db_timeout)).collect()
     }
 
+    /// How the local cluster's server is doing, when we run one.
+    pub fn supervision(&self) -> Option<Arc<crate::db::local::Supervision>> {
+        self.cluster.as_ref().map(|c| c.supervision.clone())
+    }
+
     /// Stops the local cluster, if we started one.
     pub fn close(mut self) {
         if let Some(mut cluster) = self.cluster.take() {
@@ -159,8 +164,13 @@ async fn serve_on(config: &Config, database: &Database) -> Result<(), String> {
              (set JIANYI_ADMIN_PASSWORD before the first start to choose it; change it with PUT /api/v1/me/password)\n"
         );
     }
-    let state = Arc::new(AppState::with_pools(config.clone(), database.worker_pools(config), &secret));
+    let mut state = AppState::with_pools(config.clone(), database.worker_pools(config), &secret);
+    state.postgres = database.supervision();
+    let state = Arc::new(state);
     let upkeep_task = actix_web::rt::spawn(upkeep(pool.clone()));
+    let auth = state.auth.clone();
+    let url = database.url.clone();
+    let revocations_task = actix_web::rt::spawn(async move { auth.listen_for_ended_sessions(url).await });
     let job_task = actix_web::rt::spawn(due_state_job(pool, config.due_soon_days, config.job_interval));
     let next_worker = Arc::new(AtomicUsize::new(0));
     let server = HttpServer::new(move || {
@@ -176,6 +186,7 @@ async fn serve_on(config: &Config, database: &Database) -> Result<(), String> {
     let result = server.await.map_err(|e| e.to_string());
     upkeep_task.abort();
     job_task.abort();
+    revocations_task.abort();
     log::info!("stopped serving");
     result
 }

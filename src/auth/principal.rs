@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::audit::Actor;
 use crate::auth::policy::{Operation, Role, Scope, reaches};
+use crate::auth::queries;
 use crate::auth::token::{Claims, Keys};
 use crate::db::schema::{sessions, users};
 use crate::db::{self, DbPool};
@@ -41,6 +42,58 @@ impl Authenticator {
     /// Forgets every checked session, so a revocation or a disabled user counts at once.
     pub fn forget_sessions(&self) {
         self.sessions.invalidate_all();
+    }
+
+    /// Listens for the sessions any instance ends (`queries::SESSIONS_ENDED`) and forgets
+    /// them here at once, instead of trusting them until the cache's lifetime runs out.
+    /// Runs as long as the service, reconnecting with backoff; after a reconnection it
+    /// forgets everything, since an announcement may have passed meanwhile.
+    pub async fn listen_for_ended_sessions(&self, url: String) {
+        let mut backoff = Duration::from_secs(1);
+        loop {
+            let started = std::time::Instant::now();
+            let error = self.listen_once(&url).await;
+            self.forget_sessions();
+            if started.elapsed() > Duration::from_secs(60) {
+                backoff = Duration::from_secs(1);
+            }
+            log::warn!("listening for ended sessions: {error}; again in {} s", backoff.as_secs());
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(30));
+        }
+    }
+
+    async fn listen_once(&self, url: &str) -> String {
+        use diesel_async::AsyncConnection;
+        use futures_util::StreamExt;
+        let mut conn = match diesel_async::AsyncPgConnection::establish(url).await {
+            Ok(conn) => conn,
+            Err(e) => return e.to_string(),
+        };
+        if let Err(e) = diesel::sql_query(format!("LISTEN {}", queries::SESSIONS_ENDED)).execute(&mut conn).await {
+            return e.to_string();
+        }
+        self.forget_sessions();
+        loop {
+            // Wait for announcements; now and then make sure the connection still answers.
+            let quiet = {
+                let mut ended = std::pin::pin!(conn.notifications_stream());
+                loop {
+                    match tokio::time::timeout(Duration::from_secs(30), ended.next()).await {
+                        Err(_) => break true,
+                        Ok(None) => return "the connection closed".into(),
+                        Ok(Some(Err(e))) => return e.to_string(),
+                        Ok(Some(Ok(n))) => match n.payload.parse::<Uuid>() {
+                            Ok(session) => self.sessions.invalidate(&session),
+                            Err(_) => self.forget_sessions(),
+                        },
+                    }
+                }
+            };
+            if quiet && let Err(e) = diesel::sql_query("SELECT 1").execute(&mut conn).await {
+                return e.to_string();
+            }
+        }
     }
 
     async fn session_is_open(&self, claims: &Claims) -> Result<bool, AppError> {

@@ -193,12 +193,32 @@ pub async fn mark_rotated(conn: &mut AsyncPgConnection, hash: &[u8]) -> QueryRes
         .map(|_| ())
 }
 
+/// The channel on which ended sessions are announced to every instance (whose caches of
+/// checked sessions then forget them): a session id, or `*` for all.
+pub const SESSIONS_ENDED: &str = "jianyi_sessions_ended";
+
+/// Announces ended sessions, on commit of the caller's transaction (NOTIFY is
+/// transactional): `Some(id)` one session, `None` any number.
+pub async fn announce_ended(conn: &mut AsyncPgConnection, session: Option<Uuid>) -> QueryResult<()> {
+    use diesel::sql_types::Text;
+    let payload = session.map_or_else(|| "*".to_string(), |id| id.to_string());
+    diesel::sql_query("SELECT pg_notify($1, $2)")
+        .bind::<Text, _>(SESSIONS_ENDED)
+        .bind::<Text, _>(payload)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
 /// Ends a session (and so every token of it); true when it was open.
 pub async fn revoke_session(conn: &mut AsyncPgConnection, session_id: Uuid, reason: &str) -> QueryResult<bool> {
     let n = diesel::update(sessions::table.find(session_id).filter(sessions::revoked_at.is_null()))
         .set((sessions::revoked_at.eq(Utc::now()), sessions::revoked_reason.eq(reason)))
         .execute(conn)
         .await?;
+    if n > 0 {
+        announce_ended(conn, Some(session_id)).await?;
+    }
     Ok(n > 0)
 }
 
@@ -209,7 +229,7 @@ pub async fn revoke_user_sessions(
     except: Option<Uuid>,
     reason: &str,
 ) -> QueryResult<usize> {
-    diesel::update(
+    let n = diesel::update(
         sessions::table
             .filter(sessions::user_id.eq(user_id))
             .filter(sessions::revoked_at.is_null())
@@ -217,7 +237,11 @@ pub async fn revoke_user_sessions(
     )
     .set((sessions::revoked_at.eq(Utc::now()), sessions::revoked_reason.eq(reason)))
     .execute(conn)
-    .await
+    .await?;
+    if n > 0 {
+        announce_ended(conn, None).await?;
+    }
+    Ok(n)
 }
 
 /// The session a refresh token belongs to, if the token is known.

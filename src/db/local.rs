@@ -2,7 +2,8 @@
 //! and `cargo test` need nothing but a PostgreSQL server package.
 //!
 //! The server runs as a child process in its own process group, bound to a Unix socket in
-//! a private folder (no TCP port). It gets a parent-death signal, so it never outlives us.
+//! a private folder (no TCP port). It gets a parent-death signal, so it never outlives us,
+//! and it is supervised: when it dies it is restarted with backoff, up to a limit.
 //! As root it runs as an unprivileged user (`postgres`, else `nobody`), because `initdb`
 //! refuses root; when that user cannot reach the requested folder (a checkout under
 //! `/root`, say) the cluster lives in a per-project folder under the system's temp dir.
@@ -13,7 +14,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -48,6 +50,51 @@ fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> LocalError {
     move |source| LocalError::Io { what, source }
 }
 
+/// Restarts in a row before the supervisor gives up.
+pub const RESTART_LIMIT: u32 = 5;
+/// A server that ran this long before it died starts a new count of restarts.
+const STABLE_AFTER: Duration = Duration::from_secs(60);
+
+/// How the supervised server is doing: read by the logs and by `/metrics`.
+#[derive(Debug, Default)]
+pub struct Supervision {
+    /// The postmaster's process id (0 while none runs).
+    pid: AtomicU32,
+    /// Times the server was restarted after it died.
+    pub restarts: AtomicU64,
+    pub up: AtomicBool,
+    /// The server died `RESTART_LIMIT` times in a row: no more restarts.
+    pub gave_up: AtomicBool,
+    stopping: AtomicBool,
+}
+
+impl Supervision {
+    /// The running postmaster's process id.
+    pub fn pid(&self) -> Option<u32> {
+        Some(self.pid.load(Ordering::SeqCst)).filter(|p| *p != 0)
+    }
+}
+
+/// What the supervisor does after the server exited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AfterExit {
+    /// Restart after the wait; the number of restarts in a row this makes.
+    Restart(Duration, u32),
+    GiveUp,
+}
+
+/// After the server ran `ran_for` and exited with `in_a_row` restarts behind it: restart
+/// with exponential backoff (1 s, 2 s, 4 s … at most 30 s), or give up after the limit. A
+/// run long enough to be called stable starts the count again.
+fn after_exit(in_a_row: u32, ran_for: Duration) -> AfterExit {
+    let in_a_row = if ran_for >= STABLE_AFTER { 0 } else { in_a_row };
+    if in_a_row >= RESTART_LIMIT {
+        return AfterExit::GiveUp;
+    }
+    let wait = Duration::from_secs((1u64 << in_a_row).min(30));
+    AfterExit::Restart(wait, in_a_row + 1)
+}
+
 /// What kind of cluster to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lifetime {
@@ -63,9 +110,10 @@ pub struct LocalCluster {
     pub data_dir: PathBuf,
     pub socket_dir: PathBuf,
     pub port: u16,
-    /// The postmaster we started, and the thread that waits for it; `None` when we found
-    /// one already running (another instance's), which we leave alone.
-    child: Option<(u32, JoinHandle<()>)>,
+    /// The thread that runs, waits for and restarts the postmaster we started; `None` when
+    /// we found one already running (another instance's), which we leave alone.
+    child: Option<JoinHandle<()>>,
+    pub supervision: Arc<Supervision>,
 }
 
 /// The unprivileged account the server runs as when we are root.
@@ -92,14 +140,16 @@ impl LocalCluster {
         if !data_dir.join("PG_VERSION").exists() {
             init_cluster(&bin_dir, &data_dir, user.as_ref(), lifetime)?;
         }
+        let supervision = Arc::new(Supervision::default());
         if let Some((port, sockets)) = running_postmaster(&data_dir) {
             log::info!("using the PostgreSQL cluster already running in {}", data_dir.display());
-            return Ok(Self { root, data_dir, socket_dir: sockets, port, child: None });
+            supervision.up.store(true, Ordering::SeqCst);
+            return Ok(Self { root, data_dir, socket_dir: sockets, port, child: None, supervision });
         }
 
         let log_path = root.join("postgres.log");
-        let child = spawn_postmaster(&bin_dir, &data_dir, &socket_dir, &log_path, user, lifetime)?;
-        let mut cluster = Self { root, data_dir, socket_dir, port: SOCKET_PORT, child: Some(child) };
+        let child = spawn_postmaster(&bin_dir, &data_dir, &socket_dir, &log_path, user, lifetime, supervision.clone())?;
+        let mut cluster = Self { root, data_dir, socket_dir, port: SOCKET_PORT, child: Some(child), supervision };
         if let Err(e) = cluster.wait_until_ready(&log_path) {
             cluster.stop();
             return Err(e);
@@ -114,9 +164,12 @@ impl LocalCluster {
 
     /// Stops the postmaster we started (fast shutdown) and waits for it to exit.
     pub fn stop(&mut self) {
-        if let Some((pid, waiter)) = self.child.take() {
-            // SAFETY: kill(2) has no memory-safety preconditions.
-            unsafe { libc::kill(pid as libc::pid_t, libc::SIGINT) };
+        if let Some(waiter) = self.child.take() {
+            self.supervision.stopping.store(true, Ordering::SeqCst);
+            if let Some(pid) = self.supervision.pid() {
+                // SAFETY: kill(2) has no memory-safety preconditions.
+                unsafe { libc::kill(pid as libc::pid_t, libc::SIGINT) };
+            }
             let _ = waiter.join();
             log::info!("stopped the PostgreSQL cluster in {}", self.data_dir.display());
         }
@@ -128,7 +181,8 @@ impl LocalCluster {
             if running_postmaster(&self.data_dir).is_some() {
                 return Ok(());
             }
-            let exited = self.child.as_ref().is_some_and(|(_, w)| w.is_finished());
+            let exited =
+                self.child.as_ref().is_some_and(|w| w.is_finished()) || !self.supervision.up.load(Ordering::SeqCst);
             if exited || Instant::now() > deadline {
                 return Err(LocalError::Failed(format!(
                     "PostgreSQL did not start in {}; the end of its log ({}):\n{}",
@@ -328,7 +382,8 @@ fn spawn_postmaster(
     log_path: &Path,
     user: Option<ServerUser>,
     lifetime: Lifetime,
-) -> Result<(u32, JoinHandle<()>), LocalError> {
+    supervision: Arc<Supervision>,
+) -> Result<JoinHandle<()>, LocalError> {
     let log = fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -359,25 +414,72 @@ fn spawn_postmaster(
     as_user(&mut postgres, user, Some(death_signal));
 
     // The parent-death signal fires when the spawning *thread* ends, so a thread that lives
-    // exactly as long as the server spawns it and waits for it.
+    // exactly as long as the server spawns it, waits for it, and restarts it when it dies.
     let (tx, rx) = mpsc::channel();
+    let data = data_dir.display().to_string();
     let waiter = std::thread::Builder::new()
         .name("postgres".into())
-        .spawn(move || match postgres.spawn() {
-            Ok(mut child) => {
-                let _ = tx.send(Ok(child.id()));
-                let _ = child.wait();
-            }
-            Err(e) => {
-                let _ = tx.send(Err(e));
+        .spawn(move || {
+            let mut first = Some(tx);
+            let mut in_a_row = 0;
+            loop {
+                let mut child = match postgres.spawn() {
+                    Ok(child) => child,
+                    Err(e) => {
+                        match first.take() {
+                            Some(tx) => drop(tx.send(Err(e))),
+                            None => log::error!("could not restart PostgreSQL in {data}: {e}; giving up"),
+                        }
+                        supervision.gave_up.store(true, Ordering::SeqCst);
+                        return;
+                    }
+                };
+                supervision.pid.store(child.id(), Ordering::SeqCst);
+                supervision.up.store(true, Ordering::SeqCst);
+                if let Some(tx) = first.take() {
+                    let _ = tx.send(Ok(()));
+                }
+                let started = Instant::now();
+                let status = child.wait();
+                supervision.up.store(false, Ordering::SeqCst);
+                supervision.pid.store(0, Ordering::SeqCst);
+                if supervision.stopping.load(Ordering::SeqCst) {
+                    return;
+                }
+                let status = status.map_or_else(|e| e.to_string(), |s| s.to_string());
+                match after_exit(in_a_row, started.elapsed()) {
+                    AfterExit::GiveUp => {
+                        supervision.gave_up.store(true, Ordering::SeqCst);
+                        log::error!(
+                            "PostgreSQL in {data} exited again ({status}) after {RESTART_LIMIT} restarts in a row: \
+                             giving up; the service answers 503 until it is started again (see its log in {data}/../postgres.log)"
+                        );
+                        return;
+                    }
+                    AfterExit::Restart(wait, n) => {
+                        log::error!(
+                            "PostgreSQL in {data} exited ({status}); restarting it in {} s (restart {n} of at most {RESTART_LIMIT} in a row)",
+                            wait.as_secs()
+                        );
+                        in_a_row = n;
+                        let until = Instant::now() + wait;
+                        while Instant::now() < until {
+                            if supervision.stopping.load(Ordering::SeqCst) {
+                                return;
+                            }
+                            std::thread::sleep(Duration::from_millis(50));
+                        }
+                        supervision.restarts.fetch_add(1, Ordering::SeqCst);
+                        log::warn!("restarting PostgreSQL in {data}");
+                    }
+                }
             }
         })
         .map_err(io_err("starting the thread that runs PostgreSQL"))?;
-    let pid = rx
-        .recv()
+    rx.recv()
         .map_err(|_| LocalError::Failed("the thread that runs PostgreSQL ended".into()))?
         .map_err(io_err("starting postgres"))?;
-    Ok((pid, waiter))
+    Ok(waiter)
 }
 
 /// Runs the command as `user` (when root), in its own session (so a terminal's Ctrl-C
@@ -450,6 +552,20 @@ pub fn remove_stale_test_clusters(prefix: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dead_server_is_restarted_with_backoff_up_to_a_limit() {
+        let quick = Duration::from_secs(1);
+        assert_eq!(after_exit(0, quick), AfterExit::Restart(Duration::from_secs(1), 1));
+        assert_eq!(after_exit(1, quick), AfterExit::Restart(Duration::from_secs(2), 2));
+        assert_eq!(after_exit(4, quick), AfterExit::Restart(Duration::from_secs(16), 5));
+        assert_eq!(after_exit(RESTART_LIMIT, quick), AfterExit::GiveUp);
+        assert_eq!(
+            after_exit(RESTART_LIMIT, STABLE_AFTER),
+            AfterExit::Restart(Duration::from_secs(1), 1),
+            "a stable run starts over"
+        );
+    }
 
     #[test]
     fn short_hash_is_stable_and_short() {

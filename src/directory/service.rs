@@ -284,6 +284,7 @@ pub async fn delete_user(
         let before: User = queries::user_for_update(conn, id).await?.ok_or_else(|| AppError::not_found("user"))?.into();
         if_match.check(before.version)?;
         queries::delete_user(conn, id).await?;
+        auth::queries::announce_ended(conn, None).await?;
         audit::record(conn, actor, "user.delete", "user", &id.to_string(), json(&before), None).await?;
         Ok(())
     })

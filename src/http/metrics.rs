@@ -1,4 +1,5 @@
-//! Prometheus metrics: requests and latency by route and status, and the connection pool.
+//! Prometheus metrics: requests and latency by route and status, the connection pool, and
+//! the service's own PostgreSQL (up, restarts, given up) when it runs one.
 
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     pool: IntGaugeVec,
+    postgres: IntGaugeVec,
 }
 
 impl Metrics {
@@ -30,14 +32,23 @@ impl Metrics {
             &["state"],
         )
         .expect("valid metric");
+        let postgres = IntGaugeVec::new(
+            Opts::new(
+                "local_postgres",
+                "The service's own PostgreSQL: up (1 or 0), restarts after it died, gave_up (1 after too many)",
+            ),
+            &["state"],
+        )
+        .expect("valid metric");
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(pool.clone()),
+            Box::new(postgres.clone()),
         ] {
             registry.register(c).expect("metric names are unique");
         }
-        Self { registry, requests, latency, pool }
+        Self { registry, requests, latency, pool, postgres }
     }
 
     pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
@@ -46,8 +57,19 @@ impl Metrics {
         self.latency.with_label_values(&[method, route]).observe(elapsed.as_secs_f64());
     }
 
-    /// The text exposition, with the pools' state (summed over workers) read now.
-    pub fn render(&self, pools: impl IntoIterator<Item = deadpool::Status>) -> String {
+    /// The text exposition, with the pools' state (summed over workers) and the local
+    /// PostgreSQL's read now.
+    pub fn render(
+        &self,
+        pools: impl IntoIterator<Item = deadpool::Status>,
+        postgres: Option<&crate::db::local::Supervision>,
+    ) -> String {
+        if let Some(p) = postgres {
+            use std::sync::atomic::Ordering;
+            self.postgres.with_label_values(&["up"]).set(i64::from(p.up.load(Ordering::SeqCst)));
+            self.postgres.with_label_values(&["restarts"]).set(p.restarts.load(Ordering::SeqCst) as i64);
+            self.postgres.with_label_values(&["gave_up"]).set(i64::from(p.gave_up.load(Ordering::SeqCst)));
+        }
         let (mut in_use, mut idle, mut waiting, mut max) = (0, 0, 0, 0);
         for p in pools {
             in_use += p.size.saturating_sub(p.available) as i64;

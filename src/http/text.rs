@@ -66,9 +66,9 @@ pub fn percent_encoded_fault(raw: &str) -> Option<&'static str> {
     }
 }
 
-/// What the spec says a text in a query may hold: no control characters (the edge
-/// refuses those before any handler).
-pub const QUERY_TEXT_PATTERN: &str = r"^[^\x00-\x1F\x7F]*$";
+/// What the spec says a text in a query or path may hold: no control characters, C0, DEL
+/// or C1 (the edge refuses those before any handler: `char::is_control`).
+pub const QUERY_TEXT_PATTERN: &str = r"^[^\x00-\x1F\x7F-\x9F]*$";
 
 /// A text query parameter of at most `MAX` characters (400 when longer): a filter or a
 /// search. Its schema states the bound and the pattern (`#[param(inline)]`).

@@ -44,7 +44,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError
 )]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    let text = state.metrics.render(state.pools.iter().map(|p| p.status()));
+    let text = state.metrics.render(state.pools.iter().map(|p| p.status()), state.postgres.as_deref());
     HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text)
 }
 

@@ -214,7 +214,7 @@ pub async fn similar_suggestions(
     params(
         ("source" = Source, Path),
         ("year" = Year, Path),
-        ("external_no" = String, Path, example = "183050", min_length = 1, max_length = 32, pattern = r"^[^\x00-\x1F\x7F]*$"),
+        ("external_no" = String, Path, example = "183050", min_length = 1, max_length = 32, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$"),
     ),
     security(("bearer" = [])),
     responses(

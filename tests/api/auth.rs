@@ -290,3 +290,60 @@ async fn people_change_their_own_password() {
     login(&app, "handler", "新的密码新的密码新的").await.expect(200);
     login(&app, "handler", PASSWORD).await.problem(400, "invalid_grant");
 }
+
+/// Two instances on one database: a session ended on one is refused by the other at once
+/// (LISTEN/NOTIFY), though the other trusts what it checked for an hour.
+#[actix_web::test]
+async fn a_revocation_reaches_every_instance_at_once() {
+    use actix_web::test::{TestRequest, call_service};
+    use diesel_async::RunQueryDsl;
+
+    let hour = |c: &mut jianyi::config::Config| c.session_cache_ttl = Duration::from_secs(3600);
+    let app = TestApp::with_config(hour).await;
+    let url = app.state.config.database_url.clone().unwrap();
+    let mut config = (*app.state.config).clone();
+    hour(&mut config);
+    let pool = jianyi::db::pool(&url, 2, Duration::from_secs(5));
+    let second = actix_web::web::Data::new(jianyi::app::AppState::new(config, pool, SECRET.as_bytes()));
+    let listener = second.auth.clone();
+    let listening_url = url.clone();
+    actix_web::rt::spawn(async move { listener.listen_for_ended_sessions(listening_url).await });
+    let svc = TestApp::service(second.clone()).await;
+    let me = |token: &str| {
+        TestRequest::get().uri("/api/v1/me").insert_header(("authorization", format!("Bearer {token}"))).to_request()
+    };
+
+    // The second instance listens, then checks (and caches) the office's session.
+    let mut conn = app.conn().await;
+    for _ in 0..100 {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let listening: Count = diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE 'LISTEN jianyi_sessions_ended%'",
+        )
+        .get_result(&mut *conn)
+        .await
+        .unwrap();
+        if listening.n > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let token = app.token(Role::Office).to_string();
+    assert_eq!(call_service(&svc, me(&token)).await.status().as_u16(), 200);
+
+    // Ended on the first instance: refused on the second well within the hour.
+    app.post("/api/v1/auth/revoke").bearer(&token).send().await.expect(200);
+    let mut status = 200;
+    for _ in 0..100 {
+        status = call_service(&svc, me(&token)).await.status().as_u16();
+        if status == 401 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(status, 401, "the second instance still trusted a revoked session");
+}

@@ -122,3 +122,15 @@ fn the_date_pattern_says_what_the_service_takes() {
         }
     }
 }
+
+/// The text pattern in the spec refuses exactly the characters the edge refuses.
+#[test]
+fn the_text_pattern_says_what_the_edge_refuses() {
+    use jianyi::http::text::QUERY_TEXT_PATTERN;
+    let validator =
+        jsonschema::validator_for(&serde_json::json!({"type": "string", "pattern": QUERY_TEXT_PATTERN})).unwrap();
+    for c in (0u32..0x3000).filter_map(char::from_u32) {
+        let text = Value::String(format!("关于{c}建议"));
+        assert_eq!(validator.is_valid(&text), !c.is_control(), "U+{:04X}", c as u32);
+    }
+}

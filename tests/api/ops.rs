@@ -61,3 +61,45 @@ async fn every_foreign_key_is_indexed() {
     let names: Vec<&str> = missing.iter().map(|m| m.constraint_name.as_str()).collect();
     assert!(names.is_empty(), "foreign keys without an index: {names:?}");
 }
+
+/// The service's own PostgreSQL is supervised: killed, it is restarted (and `/metrics`
+/// says so), and a query works again without anything done by hand.
+#[actix_web::test]
+async fn a_killed_local_postgres_is_restarted() {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+    use diesel_async::{AsyncConnection, AsyncPgConnection};
+    use jianyi::db::local::{Lifetime, LocalCluster};
+
+    let root = std::env::temp_dir().join(format!("jianyi-supervised-{}", uuid::Uuid::new_v4().simple()));
+    let root2 = root.clone();
+    let cluster = tokio::task::spawn_blocking(move || LocalCluster::start(&root2, Lifetime::Ephemeral))
+        .await
+        .unwrap()
+        .expect("a local cluster");
+    let url = cluster.url("postgres");
+    let first = cluster.supervision.pid().expect("a running postmaster");
+    // SAFETY: kill(2) has no memory-safety preconditions; the pid is our own child.
+    unsafe { libc::kill(first as libc::pid_t, libc::SIGKILL) };
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut answered = false;
+    while std::time::Instant::now() < deadline && !answered {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        if let Ok(mut conn) = AsyncPgConnection::establish(&url).await {
+            answered = diesel::sql_query("SELECT 1").execute(&mut conn).await.is_ok();
+        }
+    }
+    assert!(answered, "PostgreSQL answers again after it was killed");
+    // (Atomics read by path: diesel's `load` is in scope.)
+    assert_eq!(AtomicU64::load(&cluster.supervision.restarts, Ordering::SeqCst), 1);
+    assert!(AtomicBool::load(&cluster.supervision.up, Ordering::SeqCst));
+    assert_ne!(cluster.supervision.pid(), Some(first));
+
+    let metrics = jianyi::http::metrics::Metrics::new();
+    let text = metrics.render([], Some(&cluster.supervision));
+    assert!(text.contains(r#"jianyi_local_postgres{state="restarts"} 1"#), "{text}");
+    assert!(text.contains(r#"jianyi_local_postgres{state="up"} 1"#), "{text}");
+    drop(cluster);
+    let _ = std::fs::remove_dir_all(root);
+}
