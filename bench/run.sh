@@ -63,8 +63,11 @@ def ms(v):
     n, unit = re.match(r"([\d.]+)(us|ms|s)", v).groups()
     return float(n) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-p50 = ms(re.search(r"50%\s+(\S+)", text).group(1))
-p99 = ms(re.search(r"99%\s+(\S+)", text).group(1))
+# The "Latency Distribution" lines alone ("     50%    1.27ms"): a Thread Stats line ends
+# in a percentage too ("Latency  3.23ms  10.25ms 120.00ms   69.50%").
+def percentile(p):
+    return ms(re.search(rf"^\s+{p}%\s+(\S+)\s*$", text, re.M).group(1))
+p50, p99 = percentile(50), percentile(99)
 errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
 print(f"{rps:.0f} {p50:.2f} {p99:.2f}" + (f" errors={errors.group(1)}" if errors else ""))
 PY

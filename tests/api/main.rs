@@ -10,6 +10,7 @@ mod conventions;
 mod demo;
 mod deputies;
 mod directory;
+mod matrix;
 mod openapi;
 mod ops;
 mod schema;
