@@ -32,9 +32,9 @@ async fn check_throttle(state: &AppState, conn: &mut AsyncPgConnection, keys: &[
     let wait = queries::failures(conn, keys)
         .await?
         .into_iter()
-        .filter_map(|(key, failures, started)| {
-            let limit = if key.starts_with("ip:") { config.login_ip_max_failures } else { config.login_max_failures };
-            throttle::retry_after(failures, started, now, limit, config.login_window)
+        .filter_map(|f| {
+            let limit = if f.key.starts_with("ip:") { config.login_ip_max_failures } else { config.login_max_failures };
+            throttle::retry_after(f.failures, f.window_started_at, now, limit, config.login_window)
         })
         .max();
     match wait {

@@ -76,13 +76,18 @@ pub async fn account_by_id(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResul
     users::table.find(id).select(ACCOUNT).first(conn).await.optional()
 }
 
-/// `(failures, window_started_at)` of each throttled key that has any.
-pub async fn failures(conn: &mut AsyncPgConnection, keys: &[String]) -> QueryResult<Vec<(String, i32, DateTime<Utc>)>> {
-    login_failures::table
-        .filter(login_failures::key.eq_any(keys))
-        .select((login_failures::key, login_failures::failures, login_failures::window_started_at))
-        .load(conn)
-        .await
+/// A throttled key's failed sign-ins within its window.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = login_failures)]
+pub struct Failures {
+    pub key: String,
+    pub failures: i32,
+    pub window_started_at: DateTime<Utc>,
+}
+
+/// The failures of each of these keys that has any.
+pub async fn failures(conn: &mut AsyncPgConnection, keys: &[String]) -> QueryResult<Vec<Failures>> {
+    login_failures::table.filter(login_failures::key.eq_any(keys)).select(Failures::as_select()).load(conn).await
 }
 
 /// Counts one failure against each key, in one statement; a key whose window has ended

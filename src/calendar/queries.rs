@@ -47,9 +47,8 @@ impl CalendarCache {
 
 /// The whole calendar, for computing dates.
 pub async fn calendar(conn: &mut AsyncPgConnection) -> QueryResult<Calendar> {
-    let rows: Vec<(NaiveDate, DayKind, String)> =
-        holidays::table.select((holidays::day, holidays::kind, holidays::name)).load(conn).await?;
-    Ok(Calendar::new(rows.into_iter().map(|(day, kind, name)| (day, SpecialDay { kind, name }))))
+    let rows: Vec<Holiday> = holidays::table.select(Holiday::as_select()).load(conn).await?;
+    Ok(Calendar::new(rows.into_iter().map(|h| (h.day, SpecialDay { kind: h.kind, name: h.name }))))
 }
 
 pub async fn holidays_of(conn: &mut AsyncPgConnection, year: Option<i32>) -> QueryResult<Vec<Holiday>> {

@@ -220,6 +220,10 @@ pub struct RowReport {
     pub id: Option<Uuid>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<crate::error::FieldError>,
+    /// Rejected because another request registered the same key at the same moment (a
+    /// retry succeeds): the upsert answers 409 for it, not 422.
+    #[serde(skip)]
+    pub raced: bool,
 }
 
 /// The report of an import: counts, and each row's outcome.

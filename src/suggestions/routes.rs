@@ -244,9 +244,10 @@ pub async fn upsert_suggestion(
     let report = report.into_iter().next().ok_or_else(|| AppError::internal("an upsert without a report"))?;
     let id = match (report.outcome, report.id) {
         (Outcome::Rejected, _) | (_, None) => {
-            return Err(match report.errors.iter().find(|e| e.code == "conflict") {
-                Some(e) => AppError::conflict("concurrent_update", e.message.clone()),
-                None => AppError::validation(report.errors),
+            return Err(if report.raced {
+                AppError::conflict("concurrent_update", "registered at the same moment by another request; retry")
+            } else {
+                AppError::validation(report.errors)
             });
         }
         (_, Some(id)) => id,

@@ -255,7 +255,7 @@ pub struct Incoming {
 }
 
 fn rejected(line: usize, external_no: Option<String>, errors: Vec<FieldError>) -> RowReport {
-    RowReport { line, external_no, outcome: Outcome::Rejected, id: None, errors }
+    RowReport { line, external_no, outcome: Outcome::Rejected, id: None, errors, raced: false }
 }
 
 /// A checked incoming row with its search vector: all the work that needs no database.
@@ -326,6 +326,21 @@ pub fn prepare(incoming: Vec<Incoming>, seen: &mut HashMap<Key, usize>) -> (Vec<
     (reports, rows)
 }
 
+/// A row to write: where it is in the batch, the suggestion's id, its content and hash,
+/// and its status (for the event).
+struct Write {
+    index: usize,
+    id: Uuid,
+    content: Content,
+    hash: Vec<u8>,
+    status: SuggestionStatus,
+}
+
+/// The report of a row written (or found unchanged).
+fn written(r: &Prepared, id: Uuid, outcome: Outcome) -> RowReport {
+    RowReport { line: r.line, external_no: Some(r.key.2.clone()), outcome, id: Some(id), errors: vec![], raced: false }
+}
+
 /// Writes prepared rows in one transaction: each is created, updated, or left unchanged.
 pub async fn write(
     conn: &mut AsyncPgConnection,
@@ -353,11 +368,10 @@ pub async fn write(
         let keys: Vec<Key> = rows.iter().map(|r| r.key.clone()).collect();
         let stored: HashMap<Key, Stored> = queries::stored_by_keys_for_update(conn, &keys).await?.into_iter().collect();
 
-        // (row index, id, content, hash)
-        let mut creates: Vec<(usize, Uuid, Content, Vec<u8>)> = Vec::new();
-        let mut updates: Vec<(usize, Uuid, Content, Vec<u8>, SuggestionStatus)> = Vec::new();
+        let mut creates: Vec<Write> = Vec::new();
+        let mut updates: Vec<Write> = Vec::new();
         let mut out: Vec<RowReport> = Vec::new();
-        for (i, r) in rows.iter().enumerate() {
+        for (index, r) in rows.iter().enumerate() {
             let body = r.row.source.body();
             let lookup = |name: &String| ids.get(&(body, name.clone())).copied();
             let existing = stored.get(&r.key);
@@ -379,15 +393,15 @@ pub async fn write(
             };
             let hash = content.hash();
             match existing {
-                None => creates.push((i, Uuid::now_v7(), content, hash)),
-                Some(s) if s.content_hash == hash => out.push(RowReport {
-                    line: r.line,
-                    external_no: Some(r.key.2.clone()),
-                    outcome: Outcome::Unchanged,
-                    id: Some(s.id),
-                    errors: vec![],
+                None => creates.push(Write {
+                    index,
+                    id: Uuid::now_v7(),
+                    content,
+                    hash,
+                    status: SuggestionStatus::Registered,
                 }),
-                Some(s) => updates.push((i, s.id, content, hash, s.status)),
+                Some(s) if s.content_hash == hash => out.push(written(r, s.id, Outcome::Unchanged)),
+                Some(s) => updates.push(Write { index, id: s.id, content, hash, status: s.status }),
             }
         }
 
@@ -395,49 +409,37 @@ pub async fn write(
         let mut events = Vec::with_capacity(creates.len() + updates.len());
         let new_rows: Vec<queries::NewRow<'_>> = creates
             .iter()
-            .map(|(i, id, content, hash)| queries::NewRow {
-                id: *id,
-                content,
-                hash: hash.clone(),
-                vectors: &rows[*i].vectors,
+            .map(|w| queries::NewRow {
+                id: w.id,
+                content: &w.content,
+                hash: w.hash.clone(),
+                vectors: &rows[w.index].vectors,
             })
             .collect();
         let inserted: std::collections::HashSet<Uuid> =
-            queries::insert_many(conn, &new_rows).await?.into_iter().map(|r| r.0).collect();
-        for (i, id, content, _) in &creates {
-            let r = &rows[*i];
-            if inserted.contains(id) {
-                changes.push(change("suggestion.create", *id, None, content));
-                events.push(event("suggestion.created", *id, 1, content, SuggestionStatus::Registered));
-                out.push(RowReport {
-                    line: r.line,
-                    external_no: Some(r.key.2.clone()),
-                    outcome: Outcome::Created,
-                    id: Some(*id),
-                    errors: vec![],
-                });
+            queries::insert_many(conn, &new_rows).await?.into_iter().map(|(id, _)| id).collect();
+        for w in &creates {
+            let r = &rows[w.index];
+            if inserted.contains(&w.id) {
+                changes.push(change("suggestion.create", w.id, None, &w.content));
+                events.push(event("suggestion.created", w.id, 1, &w.content, w.status));
+                out.push(written(r, w.id, Outcome::Created));
             } else {
                 let error = FieldError::new(
                     "external_no",
                     "conflict",
                     "registered at the same moment by another request; retry",
                 );
-                out.push(rejected(r.line, Some(r.key.2.clone()), vec![error]));
+                out.push(RowReport { raced: true, ..rejected(r.line, Some(r.key.2.clone()), vec![error]) });
             }
         }
-        for (i, id, content, hash, status) in &updates {
-            let r = &rows[*i];
-            let before = queries::content(conn, *id).await?;
-            let version = queries::update_content(conn, *id, content, hash, &r.vectors).await?;
-            changes.push(change("suggestion.update", *id, Some(&before), content));
-            events.push(event("suggestion.updated", *id, version, content, *status));
-            out.push(RowReport {
-                line: r.line,
-                external_no: Some(r.key.2.clone()),
-                outcome: Outcome::Updated,
-                id: Some(*id),
-                errors: vec![],
-            });
+        for w in &updates {
+            let r = &rows[w.index];
+            let before = queries::content(conn, w.id).await?;
+            let version = queries::update_content(conn, w.id, &w.content, &w.hash, &r.vectors).await?;
+            changes.push(change("suggestion.update", w.id, Some(&before), &w.content));
+            events.push(event("suggestion.updated", w.id, version, &w.content, w.status));
+            out.push(written(r, w.id, Outcome::Updated));
         }
         audit::record_many(conn, actor, &changes).await?;
         audit::emit(conn, &events).await?;
@@ -556,35 +558,43 @@ pub async fn facts(
     Ok(queries::facts(conn, ids, lock).await?.into_iter().map(|f| (f.id, f)).collect())
 }
 
-/// Writes the statuses the assignments give suggestions: `(id, before, after)`; for each
-/// that changed, an audit row and a `suggestion.status_changed` event.
+/// A suggestion's status as it was and as its assignments now make it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusChange {
+    pub id: Uuid,
+    pub before: SuggestionStatus,
+    pub after: SuggestionStatus,
+}
+
+/// Writes the statuses the assignments give suggestions; for each that changed, a new
+/// version, an audit row and a `suggestion.status_changed` event.
 pub async fn set_statuses(
     conn: &mut AsyncPgConnection,
     actor: &Actor,
-    changes: &[(Uuid, SuggestionStatus, SuggestionStatus)],
+    changes: &[StatusChange],
 ) -> Result<(), AppError> {
-    let changed: Vec<&(Uuid, SuggestionStatus, SuggestionStatus)> = changes.iter().filter(|c| c.1 != c.2).collect();
-    let rows: Vec<(Uuid, SuggestionStatus)> = changed.iter().map(|c| (c.0, c.2)).collect();
+    let changed: Vec<&StatusChange> = changes.iter().filter(|c| c.before != c.after).collect();
+    let rows: Vec<(Uuid, SuggestionStatus)> = changed.iter().map(|c| (c.id, c.after)).collect();
     let versions = queries::set_statuses(conn, &rows).await?;
     let audit_rows: Vec<Change> = changed
         .iter()
-        .map(|(id, before, after)| Change {
+        .map(|c| Change {
             action: "suggestion.status",
             entity_type: "suggestion",
-            entity_id: id.to_string(),
-            before: Some(json!({"status": before})),
-            after: Some(json!({"status": after})),
+            entity_id: c.id.to_string(),
+            before: Some(json!({"status": c.before})),
+            after: Some(json!({"status": c.after})),
         })
         .collect();
     audit::record_many(conn, actor, &audit_rows).await?;
     let events: Vec<Event> = changed
         .iter()
-        .map(|(id, before, after)| Event {
+        .map(|c| Event {
             kind: "suggestion.status_changed",
             entity_type: "suggestion",
-            entity_id: *id,
-            version: versions.get(id).copied(),
-            payload: json!({"id": id, "status": after, "previous_status": before, "version": versions.get(id)}),
+            entity_id: c.id,
+            version: versions.get(&c.id).copied(),
+            payload: json!({"id": c.id, "status": c.after, "previous_status": c.before, "version": versions.get(&c.id)}),
         })
         .collect();
     audit::emit(conn, &events).await?;

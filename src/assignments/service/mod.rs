@@ -22,11 +22,12 @@ use crate::assignments::rules::{self, Action};
 use crate::audit::{self, Actor, Event};
 use crate::auth::{Operation, Principal};
 use crate::calendar::Clock;
-use crate::db::enums::{AssignmentState, DueState, HandlingRole, SuggestionStatus};
+use crate::db::enums::{AssignmentState, DueState, HandlingRole};
 use crate::error::AppError;
 use crate::http::etag::IfMatch;
 use crate::suggestions;
 use crate::suggestions::model::KeyFacts;
+use crate::suggestions::service::StatusChange;
 
 /// What a caller may see of assignments for an operation.
 pub fn scope(principal: &Principal, op: Operation) -> Result<AssignmentScope, AppError> {
@@ -177,17 +178,17 @@ async fn existing(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> Result<HashMap<
     Ok(by_suggestion)
 }
 
-/// The statuses of suggestions as their assignments make them: `(id, before, after)`.
+/// The statuses of suggestions as their assignments make them.
 fn statuses(
     ids: &[Uuid],
     facts: &HashMap<Uuid, KeyFacts>,
     assignments: &HashMap<Uuid, Vec<Existing>>,
-) -> Vec<(Uuid, SuggestionStatus, SuggestionStatus)> {
+) -> Vec<StatusChange> {
     ids.iter()
         .filter_map(|id| {
             let states: Vec<(HandlingRole, AssignmentState)> =
                 assignments.get(id).into_iter().flatten().map(|e| (e.role, e.state)).collect();
-            Some((*id, facts.get(id)?.status, rules::suggestion_status(&states)))
+            Some(StatusChange { id: *id, before: facts.get(id)?.status, after: rules::suggestion_status(&states) })
         })
         .collect()
 }
