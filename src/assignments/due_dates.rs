@@ -92,34 +92,9 @@ pub fn dates(rules: &[DeadlineRule], calendar: &Calendar, f: &DueFacts) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::calendar::rules::testing::{d, rule};
     use crate::calendar::{DayKind, SpecialDay};
-    use crate::db::enums::{Period, StartPoint};
-
-    fn d(s: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
-    }
-
-    fn rule(
-        kind: DeadlineKind,
-        source: Option<Source>,
-        role: Option<HandlingRole>,
-        amount: i32,
-        period: Period,
-    ) -> DeadlineRule {
-        DeadlineRule {
-            id: Uuid::now_v7(),
-            kind,
-            source,
-            role,
-            start_point: StartPoint::Assigned,
-            start_date: None,
-            amount,
-            period,
-            extension_cap: (kind == DeadlineKind::Reply).then_some(3),
-            extension_cap_period: Some(Period::CalendarMonths),
-            version: 1,
-        }
-    }
+    use crate::db::enums::Period;
 
     fn rules() -> Vec<DeadlineRule> {
         vec![

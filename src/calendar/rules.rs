@@ -191,16 +191,17 @@ fn extension_limit(
     Some(calendar.next_working_day(limit))
 }
 
+/// What tests of due dates build on: a date from text, and a rule counted from the
+/// assignment (a three-month cap on replies).
 #[cfg(test)]
-mod tests {
+pub(crate) mod testing {
     use super::*;
-    use crate::calendar::{DayKind, SpecialDay};
 
-    fn d(s: &str) -> NaiveDate {
+    pub fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
     }
 
-    fn rule(
+    pub fn rule(
         kind: DeadlineKind,
         source: Option<Source>,
         role: Option<HandlingRole>,
@@ -216,11 +217,18 @@ mod tests {
             start_date: None,
             amount,
             period,
-            extension_cap: Some(3),
+            extension_cap: (kind == DeadlineKind::Reply).then_some(3),
             extension_cap_period: Some(Period::CalendarMonths),
             version: 1,
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{d, rule};
+    use super::*;
+    use crate::calendar::{DayKind, SpecialDay};
 
     fn may_day_2023() -> Calendar {
         let mut days: Vec<(NaiveDate, SpecialDay)> =
