@@ -1,5 +1,6 @@
 //! The caller: a `Principal` extractor that checks the bearer token and that its session
-//! is still open and its user active (a few seconds' cache saves the query).
+//! is still open and its user active. A few seconds' cache saves the query; a session any
+//! instance ends is forgotten at once (LISTEN/NOTIFY).
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,4 +1,5 @@
-//! The directory: units (the bureau, its sections, external units) and users.
+//! The directory: units (the bureau, its sections, external units), users, and the
+//! deputies and members who make suggestions.
 
 pub mod model;
 pub mod queries;

@@ -1,4 +1,4 @@
-//! `/api/v1/units`, `/api/v1/users`, `/api/v1/me`.
+//! `/api/v1/units`, `/api/v1/users`, `/api/v1/me` and `/api/v1/deputies`.
 
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use uuid::Uuid;

@@ -1,5 +1,5 @@
-//! The rules of the directory, as pure functions: names, usernames, and which roles fit
-//! which kind of account and unit.
+//! The rules of the directory, as pure functions: usernames, phones and e-mail addresses,
+//! which roles fit which kind of account and unit, and what a viewer may see of a deputy.
 
 use crate::auth::policy::Role;
 use crate::directory::model::{Contact, Deputy, DeputyRef, DeputyRow, UnitKind, UserKind, Viewer};
