@@ -5,10 +5,11 @@
 #
 #   tests/fuzz/run.sh [CASES]      # CASES per operation and account (default 500: the long run)
 #
-# `.ci/run` runs a bounded pass (JIANYI_FUZZ_CASES=… tests/fuzz/run.sh). Needs Python 3 and
-# the PostgreSQL server package; installs schemathesis into a virtualenv (JIANYI_FUZZ_VENV,
-# default target/fuzz-venv) when missing. Prints the cases run and the failures; exits 1 on
-# any failure. JIANYI_FUZZ_PROFILE=release fuzzes a release build.
+# `.ci/run` runs a bounded pass (JIANYI_FUZZ_CASES=10 JIANYI_FUZZ_MAX_TIME=120: the phases
+# repeat for 120 s per account). Needs Python 3, curl and the PostgreSQL server package;
+# installs schemathesis into a virtualenv (JIANYI_FUZZ_VENV, default target/fuzz-venv) when
+# missing. Prints the cases run and the failures; exits 1 on any failure.
+# JIANYI_FUZZ_PROFILE=release fuzzes a release build.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CASES=${1:-${JIANYI_FUZZ_CASES:-500}}
