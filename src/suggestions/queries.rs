@@ -329,6 +329,19 @@ pub async fn content(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Cont
     suggestions::table.find(id).select(Content::as_select()).first(conn).await
 }
 
+/// The content of many suggestions as stored, by id (one query for a batch of updates).
+pub async fn contents(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> QueryResult<std::collections::HashMap<Uuid, Content>> {
+    let rows: Vec<(Uuid, Content)> = suggestions::table
+        .filter(suggestions::id.eq_any(ids))
+        .select((suggestions::id, Content::as_select()))
+        .load(conn)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
 /// The keyset position of a list page.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]

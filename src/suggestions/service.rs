@@ -433,9 +433,11 @@ pub async fn write(
                 out.push(RowReport { raced: true, ..rejected(r.line, Some(r.key.2.clone()), vec![error]) });
             }
         }
+        let mut stored_contents = queries::contents(conn, &updates.iter().map(|w| w.id).collect::<Vec<_>>()).await?;
         for w in &updates {
             let r = &rows[w.index];
-            let before = queries::content(conn, w.id).await?;
+            let before =
+                stored_contents.remove(&w.id).ok_or_else(|| AppError::internal("a locked suggestion is gone"))?;
             let version = queries::update_content(conn, w.id, &w.content, &w.hash, &r.vectors).await?;
             changes.push(change("suggestion.update", w.id, Some(&before), &w.content));
             events.push(event("suggestion.updated", w.id, version, &w.content, w.status));
