@@ -20,11 +20,12 @@ use crate::calendar::{Clock, Today};
 use crate::config::Config;
 use crate::db::local::Supervision;
 use crate::db::{self, DbConn, DbPool};
+use crate::documents::store::Files;
 use crate::error::AppError;
 use crate::http::metrics::Metrics;
 use crate::http::pagination::CursorCodec;
 use crate::http::{json, request_context};
-use crate::{assignments, audit, auth, calendar, directory, ops, suggestions};
+use crate::{assignments, audit, auth, calendar, directory, documents, ops, suggestions};
 
 /// How long another instance's calendar change may take to show in due states.
 const CALENDAR_TTL: std::time::Duration = std::time::Duration::from_secs(60);
@@ -50,6 +51,8 @@ pub struct AppState {
     pub due_dates: Recompute,
     /// The supervision of the service's own PostgreSQL, when it runs one.
     pub postgres: Option<Arc<Supervision>>,
+    /// The document store.
+    pub files: Files,
 }
 
 impl AppState {
@@ -63,7 +66,11 @@ impl AppState {
         let keys = Keys::new(secret, &config.jwt_issuer, &config.jwt_audience, config.access_token_ttl);
         let pool = pools[0].clone();
         let auth = Authenticator::new(keys, pool.clone(), config.session_cache_ttl);
+        // `serve` builds the store first and stops with its error; here it cannot fail but
+        // for a folder that cannot be made.
+        let files = Files::from_config(&config).unwrap_or_else(|e| panic!("{e}"));
         Self {
+            files,
             pool,
             pools: Arc::new(pools),
             auth: web::Data::new(auth),
@@ -93,6 +100,7 @@ impl AppState {
             today: self.today,
             due_dates: self.due_dates,
             postgres: self.postgres.clone(),
+            files: self.files.clone(),
         }
     }
 
@@ -116,6 +124,7 @@ pub fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(suggestions::routes::routes)
             .configure(calendar::routes::routes)
             .configure(assignments::routes::routes)
+            .configure(documents::routes::routes)
             .configure(audit::routes::routes),
     );
     cfg.configure(ops::routes::routes);

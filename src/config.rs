@@ -50,6 +50,41 @@ pub struct Config {
     pub due_soon_days: u32,
     /// `JIANYI_JOB_INTERVAL`: how often the due-state job runs (and reminds).
     pub job_interval: Duration,
+    /// `JIANYI_UPLOAD_LIMIT`: the largest document, in bytes.
+    pub upload_limit: u64,
+    /// `JIANYI_FILES_DIR`: the local document store (default: `files` in the data dir).
+    pub files_dir: Option<PathBuf>,
+    /// `JIANYI_S3_*`: an S3-compatible document store instead of the local folder.
+    pub s3: Option<S3Config>,
+}
+
+/// An S3-compatible store: `JIANYI_S3_BUCKET` (which turns it on), `JIANYI_S3_ENDPOINT`
+/// (unset: AWS), `JIANYI_S3_REGION`, `JIANYI_S3_ACCESS_KEY_ID`, `JIANYI_S3_SECRET_ACCESS_KEY`.
+#[derive(Clone, PartialEq)]
+pub struct S3Config {
+    pub bucket: String,
+    pub endpoint: Option<String>,
+    pub region: String,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+}
+
+impl std::fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Config")
+            .field("bucket", &self.bucket)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// Where local documents are kept.
+    pub fn files_dir(&self) -> PathBuf {
+        self.files_dir.clone().unwrap_or_else(|| self.data_dir.join("files"))
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -84,6 +119,9 @@ impl Default for Config {
             login_window: Duration::from_secs(15 * 60),
             due_soon_days: 10,
             job_interval: Duration::from_secs(15 * 60),
+            upload_limit: 50 * 1024 * 1024,
+            files_dir: None,
+            s3: None,
         }
     }
 }
@@ -133,7 +171,25 @@ impl Config {
             login_window: duration(&var, "JIANYI_LOGIN_WINDOW", d.login_window)?,
             due_soon_days: number(&var, "JIANYI_DUE_SOON_DAYS", d.due_soon_days, 0)?,
             job_interval: duration(&var, "JIANYI_JOB_INTERVAL", d.job_interval)?,
+            upload_limit: number(&var, "JIANYI_UPLOAD_LIMIT", d.upload_limit, 1024)?,
+            files_dir: var("JIANYI_FILES_DIR").map(PathBuf::from),
+            s3: var("JIANYI_S3_BUCKET").map(|bucket| S3Config {
+                bucket,
+                endpoint: var("JIANYI_S3_ENDPOINT"),
+                region: var("JIANYI_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+                access_key_id: var("JIANYI_S3_ACCESS_KEY_ID"),
+                secret_access_key: var("JIANYI_S3_SECRET_ACCESS_KEY"),
+            }),
         };
+        if let Some(endpoint) = config.s3.as_ref().and_then(|s| s.endpoint.as_ref())
+            && !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
+        {
+            return Err(ConfigError {
+                name: "JIANYI_S3_ENDPOINT",
+                value: endpoint.clone(),
+                reason: "expected http://host:port or https://host".into(),
+            });
+        }
         if let Some(url) = &config.database_url
             && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
         {
@@ -216,6 +272,19 @@ mod tests {
         assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(c.access_token_ttl, Duration::from_secs(900));
         assert!(c.database_url.is_none());
+        assert_eq!(c.upload_limit, 50 * 1024 * 1024);
+        assert_eq!(c.files_dir(), PathBuf::from("var/files"));
+        assert!(c.s3.is_none());
+    }
+
+    #[test]
+    fn s3_is_on_with_a_bucket() {
+        let c = with(&[("JIANYI_S3_BUCKET", "jianyi"), ("JIANYI_S3_ENDPOINT", "http://127.0.0.1:9000")]).unwrap();
+        let s3 = c.s3.unwrap();
+        assert_eq!((s3.bucket.as_str(), s3.region.as_str()), ("jianyi", "us-east-1"));
+        let e = with(&[("JIANYI_S3_BUCKET", "b"), ("JIANYI_S3_ENDPOINT", "minio:9000")]).unwrap_err();
+        assert_eq!(e.name, "JIANYI_S3_ENDPOINT");
+        assert_eq!(with(&[("JIANYI_UPLOAD_LIMIT", "12")]).unwrap_err().name, "JIANYI_UPLOAD_LIMIT");
     }
 
     #[test]

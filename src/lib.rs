@@ -12,6 +12,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod directory;
+pub mod documents;
 pub mod error;
 pub mod http;
 pub mod logging;

@@ -26,6 +26,7 @@ problem_response!(Conflict, "The request conflicts with the current state");
 problem_response!(PreconditionFailed, "If-Match names a stale version; read the resource again");
 problem_response!(PayloadTooLarge, "The request body is larger than the limit");
 problem_response!(UnsupportedMediaType, "The request body has the wrong content type");
+problem_response!(RangeNotSatisfiable, "The Range lies beyond the end of the file; Content-Range gives its size");
 problem_response!(Unprocessable, "Well-formed, but breaks a rule; `errors` lists the fields");
 problem_response!(PreconditionRequired, "If-Match is required on this update");
 problem_response!(TooManyRequests, "Too many failed attempts; Retry-After says when to try again");
@@ -49,7 +50,7 @@ creating requests accept `Idempotency-Key`; lists page with `limit` and `cursor`
         ),
         responses(
             BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed, PayloadTooLarge,
-            UnsupportedMediaType, Unprocessable, PreconditionRequired, TooManyRequests, InternalError, Unavailable
+            UnsupportedMediaType, RangeNotSatisfiable, Unprocessable, PreconditionRequired, TooManyRequests, InternalError, Unavailable
         )
     ),
     tags(
@@ -58,6 +59,8 @@ creating requests accept `Idempotency-Key`; lists page with `limit` and `cursor`
         (name = "deputies", description = "Deputies (代表) and members (委员); contact details are personal data"),
         (name = "suggestions", description = "Suggestions and proposals: intake, search, sync, import"),
         (name = "assignments", description = "Assignment (交办) to units: due dates, sign-in, disputes, extensions, reminders"),
+        (name = "documents", description = "Files attached to the work: streamed uploads, typed by content, ranged downloads"),
+        (name = "coordination", description = "Co-handling opinions (协办意见), their approval and delivery, and contacts with deputies (沟通记录)"),
         (name = "calendar", description = "The working-day calendar and the deadline rules"),
         (name = "audit", description = "The audit log"),
         (name = "operations", description = "Health, readiness, metrics"),

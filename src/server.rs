@@ -16,6 +16,8 @@ use crate::config::Config;
 use crate::db::local::{Lifetime, LocalCluster};
 use crate::db::{self, DbPool};
 use crate::directory;
+use crate::documents;
+use crate::documents::store::Files;
 
 /// The database the service uses: `DATABASE_URL`, or a private cluster under the data
 /// folder, stopped when this is dropped.
@@ -119,6 +121,20 @@ async fn upkeep(pool: DbPool) {
     }
 }
 
+/// The sweep of document blobs no row points at (an upload cut off by a crash, a deleted
+/// document whose blob could not go at once), every ten minutes.
+async fn sweep_job(pool: DbPool, files: Files) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        match documents::service::sweep(&pool, &files).await {
+            Ok(0) => {}
+            Ok(n) => log::info!("sweep: {n} blobs without a document deleted"),
+            Err(e) => log::warn!("sweep failed: {e:?}"),
+        }
+    }
+}
+
 /// The due-state job, every `interval`: open assignments that became due soon or overdue
 /// get a reminder (once per change; instances share the work).
 async fn due_state_job(pool: DbPool, warn_days: u32, interval: Duration) {
@@ -151,6 +167,8 @@ pub async fn serve(config: Config) -> Result<(), String> {
 
 async fn serve_on(config: &Config, database: &Database) -> Result<(), String> {
     let secret = signing_secret(config)?;
+    let files = Files::from_config(config)?;
+    log::info!("documents: {files:?}");
     let pool = database.pool(config);
     let mut conn = db::conn(&pool).await.map_err(|e| format!("connecting to the database: {e}"))?;
     let generated = directory::service::bootstrap_admin(&mut conn, config.admin_password.clone())
@@ -171,7 +189,8 @@ async fn serve_on(config: &Config, database: &Database) -> Result<(), String> {
     let auth = state.auth.clone();
     let url = database.url.clone();
     let revocations_task = actix_web::rt::spawn(async move { auth.listen_for_ended_sessions(url).await });
-    let job_task = actix_web::rt::spawn(due_state_job(pool, config.due_soon_days, config.job_interval));
+    let job_task = actix_web::rt::spawn(due_state_job(pool.clone(), config.due_soon_days, config.job_interval));
+    let sweep_task = actix_web::rt::spawn(sweep_job(pool, files));
     let next_worker = Arc::new(AtomicUsize::new(0));
     let server = HttpServer::new(move || {
         let worker = next_worker.fetch_add(1, Ordering::Relaxed);
@@ -186,6 +205,7 @@ async fn serve_on(config: &Config, database: &Database) -> Result<(), String> {
     let result = server.await.map_err(|e| e.to_string());
     upkeep_task.abort();
     job_task.abort();
+    sweep_task.abort();
     revocations_task.abort();
     log::info!("stopped serving");
     result

@@ -50,3 +50,20 @@ pub fn reachable(unit: Uuid, kind: AccessKind) -> _ {
         .filter(suggestion_access::kind.eq(kind))
         .select(suggestion_access::suggestion_id)
 }
+
+/// Whether a unit may reach a suggestion with one of these kinds of access.
+pub async fn reaches(
+    conn: &mut AsyncPgConnection,
+    unit: Uuid,
+    kinds: &[AccessKind],
+    suggestion_id: Uuid,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        suggestion_access::table
+            .filter(suggestion_access::unit_id.eq(unit))
+            .filter(suggestion_access::kind.eq_any(kinds))
+            .filter(suggestion_access::suggestion_id.eq(suggestion_id)),
+    ))
+    .get_result(conn)
+    .await
+}

@@ -31,6 +31,10 @@ pub enum Operation {
     /// Give a co-handling opinion or sign off a draft.
     OpinionWrite,
     OpinionRead,
+    /// Upload documents for a suggestion; delete an unattached one of the unit's.
+    DocumentWrite,
+    /// Read documents and download their content.
+    DocumentRead,
     ReplyDraft,
     ReviewSection,
     ReviewOffice,
@@ -47,7 +51,7 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 25] = [
+    pub const ALL: [Operation; 27] = [
         Operation::DirectoryRead,
         Operation::DirectoryWrite,
         Operation::DeputyRead,
@@ -63,6 +67,8 @@ impl Operation {
         Operation::ContactRead,
         Operation::OpinionWrite,
         Operation::OpinionRead,
+        Operation::DocumentWrite,
+        Operation::DocumentRead,
         Operation::ReplyDraft,
         Operation::ReviewSection,
         Operation::ReviewOffice,
@@ -142,6 +148,11 @@ pub const POLICY: &[(Operation, &[(Role, Reach)])] = &[
     (O::OpinionWrite, &[(R::SectionHead, OwnUnit), (R::Handler, OwnUnit), (R::CoHandler, OwnCo)]),
     (
         O::OpinionRead,
+        &[(R::Office, All), (R::Leader, All), (R::SectionHead, OwnUnit), (R::Handler, OwnUnit), (R::CoHandler, OwnCo)],
+    ),
+    (O::DocumentWrite, &[(R::Office, All), (R::SectionHead, OwnUnit), (R::Handler, OwnUnit), (R::CoHandler, OwnCo)]),
+    (
+        O::DocumentRead,
         &[(R::Office, All), (R::Leader, All), (R::SectionHead, OwnUnit), (R::Handler, OwnUnit), (R::CoHandler, OwnCo)],
     ),
     (O::ReplyDraft, &[(R::SectionHead, OwnUnit), (R::Handler, OwnUnit)]),
@@ -226,6 +237,8 @@ mod tests {
         (O::ContactRead, ["-", "all", "all", "unit", "unit", "-", "own", "-"]),
         (O::OpinionWrite, ["-", "-", "-", "unit", "unit", "co", "-", "-"]),
         (O::OpinionRead, ["-", "all", "all", "unit", "unit", "co", "-", "-"]),
+        (O::DocumentWrite, ["-", "all", "-", "unit", "unit", "co", "-", "-"]),
+        (O::DocumentRead, ["-", "all", "all", "unit", "unit", "co", "-", "-"]),
         (O::ReplyDraft, ["-", "-", "-", "unit", "unit", "-", "-", "-"]),
         (O::ReviewSection, ["-", "-", "-", "unit", "-", "-", "-", "-"]),
         (O::ReviewOffice, ["-", "all", "-", "-", "-", "-", "-", "-"]),

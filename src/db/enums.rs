@@ -316,6 +316,37 @@ db_enum! {
     }
 }
 
+db_enum! {
+    /// The type of a document, as its content (magic bytes) shows it.
+    pub enum DocumentKind {
+        Pdf = "pdf",
+        /// 版式文档 (GB/T 33190), the Chinese fixed-layout format.
+        Ofd = "ofd",
+        Doc = "doc",
+        Docx = "docx",
+        Xls = "xls",
+        Xlsx = "xlsx",
+        Jpg = "jpg",
+        Png = "png",
+    }
+}
+
+impl DocumentKind {
+    /// The media type a download carries.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            DocumentKind::Pdf => "application/pdf",
+            DocumentKind::Ofd => "application/ofd",
+            DocumentKind::Doc => "application/msword",
+            DocumentKind::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            DocumentKind::Xls => "application/vnd.ms-excel",
+            DocumentKind::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            DocumentKind::Jpg => "image/jpeg",
+            DocumentKind::Png => "image/png",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use diesel::deserialize::FromSql;
@@ -353,7 +384,8 @@ mod tests {
             DisputeStatus,
             ExtensionStatus,
             ReminderKind,
-            AccessKind
+            AccessKind,
+            DocumentKind
         );
         assert_eq!(Role::ALL.len(), 8);
         assert_eq!(serde_json::from_str::<HandlingRole>("\"co\"").unwrap(), HandlingRole::Co);

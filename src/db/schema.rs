@@ -274,6 +274,41 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    documents (id) {
+        id -> Uuid,
+        suggestion_id -> Uuid,
+        unit_id -> Uuid,
+        name -> Text,
+        kind -> Text,
+        size -> Int8,
+        sha256 -> Text,
+        storage_key -> Text,
+        owner_type -> Nullable<Text>,
+        owner_id -> Nullable<Uuid>,
+        uploaded_by -> Uuid,
+        created_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+        deleted_by -> Nullable<Uuid>,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    document_grants (document_id, unit_id, granted_by) {
+        document_id -> Uuid,
+        unit_id -> Uuid,
+        granted_by -> Uuid,
+    }
+}
+
+diesel::table! {
+    blob_sweeps (storage_key) {
+        storage_key -> Text,
+        not_before -> Timestamptz,
+    }
+}
+
 diesel::joinable!(users -> units (unit_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
@@ -283,6 +318,8 @@ diesel::joinable!(assignments -> suggestions (suggestion_id));
 diesel::joinable!(disputes -> assignments (assignment_id));
 diesel::joinable!(extensions -> assignments (assignment_id));
 diesel::joinable!(reminders -> assignments (assignment_id));
+diesel::joinable!(documents -> suggestions (suggestion_id));
+diesel::joinable!(document_grants -> documents (document_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     units,
@@ -302,4 +339,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     extensions,
     reminders,
     suggestion_access,
+    documents,
+    document_grants,
+    blob_sweeps,
 );

@@ -10,6 +10,7 @@ mod conventions;
 mod demo;
 mod deputies;
 mod directory;
+mod documents;
 mod matrix;
 mod openapi;
 mod ops;

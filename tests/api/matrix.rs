@@ -28,13 +28,23 @@ enum Object {
     Holiday,
     /// An upsert key (the municipal system).
     Key,
+    /// A document: the caller's unit's upload (a co-handler's: its unit's).
+    Document,
 }
 
 impl Object {
     /// Whether there is one of the caller's own unit and one of another's (the rest are
     /// the same for every unit).
     fn scoped(self) -> bool {
-        matches!(self, Object::Suggestion | Object::Assignment | Object::Dispute | Object::Extension | Object::Deputy)
+        matches!(
+            self,
+            Object::Suggestion
+                | Object::Assignment
+                | Object::Dispute
+                | Object::Extension
+                | Object::Deputy
+                | Object::Document
+        )
     }
 }
 
@@ -56,10 +66,17 @@ struct Row {
     access: Access,
     object: Object,
     body: Option<Value>,
+    /// `*`, or a stale version where a success would take the object from the next role.
+    if_match: &'static str,
 }
 
 fn row(operation: &'static str, access: Access, object: Object, body: Option<Value>) -> Row {
-    Row { operation, access, object, body }
+    Row { operation, access, object, body, if_match: "*" }
+}
+
+/// A row whose call names a stale version: those who may get 412, the others 403 or 404.
+fn stale(r: Row) -> Row {
+    Row { if_match: "\"999999\"", ..r }
 }
 
 fn rows() -> Vec<Row> {
@@ -148,6 +165,11 @@ fn rows() -> Vec<Row> {
             X::None,
             Some(json!({"current_password": "not the password", "new_password": "a new password 2023"})),
         ),
+        row("GET /api/v1/documents", p(&[O::DocumentRead]), X::None, None),
+        row("POST /api/v1/documents", p(&[O::DocumentWrite]), X::Suggestion, None),
+        row("GET /api/v1/documents/{id}", p(&[O::DocumentRead]), X::Document, None),
+        stale(row("DELETE /api/v1/documents/{id}", p(&[O::DocumentWrite]), X::Document, None)),
+        row("GET /api/v1/documents/{id}/content", p(&[O::DocumentRead]), X::Document, None),
         row("GET /api/v1/suggestions", p(&[O::SuggestionRead]), X::None, None),
         row(
             "POST /api/v1/suggestions",
@@ -239,6 +261,10 @@ struct Fixtures {
     disputes: (Uuid, Uuid),
     extensions: (Uuid, Uuid),
     deputies: (Uuid, Uuid),
+    /// Uploads of 建设工程管理科 and 耕地保护科.
+    documents: (Uuid, Uuid),
+    /// Uploads of 市交通运输局 and 市林业局.
+    co_documents: (Uuid, Uuid),
 }
 
 async fn fixtures(app: &TestApp) -> Fixtures {
@@ -290,7 +316,19 @@ async fn fixtures(app: &TestApp) -> Fixtures {
             app.post(&format!("{path}/disputes")).bearer(token).header("if-match", "*").json(&reason).send().await;
         disputes.push(id(&res.expect(201).json()["id"]));
     }
+    let mut uploads = Vec::new();
+    for (token, (s, _, _)) in [
+        (app.token(Role::Handler), &made[0]),
+        (app.other_handler.token.as_str(), &made[1]),
+        (app.token(Role::CoHandler), &made[0]),
+        (app.other_co_handler.token.as_str(), &made[1]),
+    ] {
+        let res = crate::documents::upload(app, token, s.as_str().unwrap(), "附件.pdf", b"%PDF-1.7\n%%EOF").await;
+        uploads.push(id(&res.expect(201).json()["id"]));
+    }
     Fixtures {
+        documents: (uploads[0], uploads[1]),
+        co_documents: (uploads[2], uploads[3]),
         suggestions: (id(&made[0].0), id(&made[1].0)),
         leads: (id(&made[0].1), id(&made[1].1)),
         cos: (id(&made[0].2), id(&made[1].2)),
@@ -310,6 +348,8 @@ fn path(template: &str, object: Object, own: bool, role: Role, app: &TestApp, f:
         Object::Dispute => pick(f.disputes),
         Object::Extension => pick(f.extensions),
         Object::Deputy => pick(f.deputies),
+        Object::Document if role == Role::CoHandler => pick(f.co_documents),
+        Object::Document => pick(f.documents),
         Object::Unit => app.units.forestry,
         Object::User => app.other_co_handler.id,
         Object::Rule => rule,
@@ -319,7 +359,14 @@ fn path(template: &str, object: Object, own: bool, role: Role, app: &TestApp, f:
         .replace("{id}", &id.to_string())
         .replace("{day}", "2026-01-01")
         .replace("{source}/{year}/{external_no}", "npc/2024/240199");
-    if path.ends_with("/table") { format!("{path}?year=2024") } else { path }
+    if path.ends_with("/table") {
+        return format!("{path}?year=2024");
+    }
+    if path == "/api/v1/documents" {
+        let suggestion = if own || object == Object::None { f.suggestions.0 } else { f.suggestions.1 };
+        return format!("{path}?suggestion_id={suggestion}");
+    }
+    path
 }
 
 #[actix_web::test]
@@ -348,7 +395,7 @@ async fn every_operation_answers_every_role_as_the_policy_says() {
         let (method, template) = r.operation.split_once(' ').unwrap();
         let method: Method = method.parse().unwrap();
         let call = |token: Option<&str>, path: String| {
-            let mut call = app.req(method.clone(), &path).header("if-match", "*");
+            let mut call = app.req(method.clone(), &path).header("if-match", r.if_match);
             if let Some(t) = token {
                 call = call.bearer(t);
             }

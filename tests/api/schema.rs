@@ -70,6 +70,7 @@ async fn every_enum_column_checks_the_values_of_its_rust_enum() {
         ("extensions", "status", values!(ExtensionStatus)),
         ("reminders", "kind", values!(ReminderKind)),
         ("suggestion_access", "kind", values!(AccessKind)),
+        ("documents", "kind", values!(DocumentKind)),
     ]
     .into_iter()
     .map(|(t, c, v)| ((t.to_string(), c.to_string()), v))

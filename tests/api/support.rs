@@ -9,7 +9,7 @@ use std::time::Duration;
 use actix_http::Request;
 use actix_service::ServiceExt;
 use actix_service::boxed::{self, BoxService};
-use actix_web::body::{BoxBody, MessageBody};
+use actix_web::body::BoxBody;
 use actix_web::dev::ServiceResponse;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::http::{Method, StatusCode};
@@ -89,6 +89,7 @@ pub fn test_config(url: &str) -> Config {
         login_max_failures: 1000,
         login_ip_max_failures: 1000,
         cors_origins: vec!["https://portal.example.gov.cn".into()],
+        files_dir: Some(std::env::temp_dir().join("jianyi-tests").join(format!("files-{}", Uuid::new_v4().simple()))),
         ..Config::default()
     }
 }
@@ -248,7 +249,8 @@ impl TestApp {
         let res = test::call_service(&self.svc, req).await;
         let status = res.status();
         let headers = res.headers().clone();
-        let body = res.into_body().try_into_bytes().unwrap_or_default();
+        // Streamed bodies (downloads) are read to the end.
+        let body = test::read_body(res).await;
         Reply { status, headers, body: body.to_vec() }
     }
 
@@ -436,4 +438,24 @@ impl Reply {
             .and_then(|e| e.trim_matches('"').split('-').next().and_then(|v| v.parse().ok()))
             .expect("an ETag")
     }
+}
+
+/// A `multipart/form-data` body with one part named `file`: its content type and bytes.
+pub fn multipart(file_name: &str, content_type: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "jianyi-test-boundary-7c1f";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+         Content-Type: {content_type}\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// Says on the terminal that a test did not run and why (the test harness shows only
+/// what the print macros write of a failing test).
+pub fn skipped(test: &str, why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
 }

@@ -1,0 +1,3 @@
+DROP TABLE blob_sweeps;
+DROP TABLE document_grants;
+DROP TABLE documents;
