@@ -9,6 +9,7 @@ pub mod auth;
 pub mod calendar;
 pub mod cli;
 pub mod config;
+pub mod coordination;
 pub mod db;
 pub mod demo;
 pub mod directory;

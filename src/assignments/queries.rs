@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::assignments::model::{AssignmentFilter, AssignmentRow, Dispute, Extension, ListRow, Reminder};
 use crate::db::enums::{AssignmentState, DisputeStatus, DueState, ExtensionStatus, HandlingRole, Source};
-use crate::db::schema::{assignments, disputes, extensions, reminders, suggestions};
+use crate::db::schema::{assignments, deputies, disputes, extensions, reminders, suggestions};
 
 /// Which assignments a caller may see (any that one of the present conditions allows).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -22,6 +22,9 @@ pub struct AssignmentScope {
     pub unit: Option<Uuid>,
     /// A co-handling unit: its co-handling assignments.
     pub co_unit: Option<Uuid>,
+    /// A deputy (by their account): the assignments of the suggestions they proposed or
+    /// co-signed.
+    pub deputy_user: Option<Uuid>,
 }
 
 /// Assignments joined with their suggestions: what the read queries select from.
@@ -46,6 +49,15 @@ pub fn scope_condition(scope: &AssignmentScope) -> Option<Condition> {
     }
     if let Some(u) = scope.co_unit {
         parts.push(Box::new(assignments::unit_id.eq(u).and(assignments::role.eq(HandlingRole::Co))));
+    }
+    if let Some(user) = scope.deputy_user {
+        let theirs = deputies::table.filter(deputies::user_id.eq(user)).filter(
+            deputies::id
+                .nullable()
+                .eq(suggestions::proposer_id)
+                .or(diesel::dsl::sql::<Bool>("deputies.id = ANY(suggestions.co_signer_ids)")),
+        );
+        parts.push(Box::new(diesel::dsl::exists(theirs)));
     }
     Some(parts.into_iter().reduce(or).unwrap_or_else(|| Box::new(false.into_sql::<Bool>())))
 }

@@ -105,7 +105,7 @@ pub async fn create_assignments(
 )]
 #[get("/due-counts")]
 pub async fn due_counts(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, AppError> {
-    let scope = service::scope(&principal, Operation::AssignmentRead)?;
+    let scope = service::scope(&principal, Operation::HandlingRead)?;
     let mut conn = state.conn().await?;
     let clock = state.clock(&mut conn).await?;
     let rows = queries::due_counts(&mut conn, &scope, clock.today, clock.soon_until()).await?;
@@ -147,7 +147,7 @@ pub async fn export_table(
     principal: Principal,
     params: web::Query<TableParams>,
 ) -> Result<HttpResponse, AppError> {
-    let scope = service::scope(&principal, Operation::AssignmentRead)?;
+    let scope = service::scope(&principal, Operation::HandlingRead)?;
     let mut conn = state.conn().await?;
     let clock = state.clock(&mut conn).await?;
     let bytes = table::export(&mut conn, &scope, params.year.get(), &clock).await?;
@@ -378,7 +378,7 @@ pub async fn list_disputes(
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.conn().await?;
     let clock = state.clock(&mut conn).await?;
-    service::read(&mut conn, &principal, *id, &clock).await?;
+    service::read_for(&mut conn, &principal, Operation::HandlingRead, *id, &clock).await?;
     Ok(HttpResponse::Ok().json(queries::disputes_of(&mut conn, *id).await?))
 }
 
@@ -431,7 +431,7 @@ pub async fn list_extensions(
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.conn().await?;
     let clock = state.clock(&mut conn).await?;
-    service::read(&mut conn, &principal, *id, &clock).await?;
+    service::read_for(&mut conn, &principal, Operation::HandlingRead, *id, &clock).await?;
     Ok(HttpResponse::Ok().json(queries::extensions_of(&mut conn, *id).await?))
 }
 
@@ -485,7 +485,7 @@ pub async fn list_reminders(
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.conn().await?;
     let clock = state.clock(&mut conn).await?;
-    service::read(&mut conn, &principal, *id, &clock).await?;
+    service::read_for(&mut conn, &principal, Operation::HandlingRead, *id, &clock).await?;
     Ok(HttpResponse::Ok().json(queries::reminders_of(&mut conn, *id).await?))
 }
 

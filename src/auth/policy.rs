@@ -21,8 +21,12 @@ pub enum Operation {
     SuggestionRead,
     /// Assign, reassign, decide disputes and extensions.
     Assign,
-    /// Read assignments, their deadlines, disputes, extensions and reminders.
+    /// Read assignments: units, roles, due dates, states (a deputy: of their own
+    /// suggestions).
     AssignmentRead,
+    /// Read the bureau's handling of assignments: deadlines explained, disputes,
+    /// extensions, reminders, the task table, due counts (never a deputy's).
+    HandlingRead,
     /// Sign in an assignment, dispute it, ask for an extension.
     AssignmentRespond,
     Remind,
@@ -51,7 +55,7 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 27] = [
+    pub const ALL: [Operation; 28] = [
         Operation::DirectoryRead,
         Operation::DirectoryWrite,
         Operation::DeputyRead,
@@ -61,6 +65,7 @@ impl Operation {
         Operation::SuggestionRead,
         Operation::Assign,
         Operation::AssignmentRead,
+        Operation::HandlingRead,
         Operation::AssignmentRespond,
         Operation::Remind,
         Operation::ContactWrite,
@@ -128,6 +133,19 @@ pub const POLICY: &[(Operation, &[(Role, Reach)])] = &[
     (O::Assign, &[(R::Office, All)]),
     (
         O::AssignmentRead,
+        &[
+            (R::Admin, All),
+            (R::Office, All),
+            (R::Leader, Responsible),
+            (R::SectionHead, OwnUnit),
+            (R::Handler, OwnUnit),
+            (R::CoHandler, OwnCo),
+            (R::Deputy, Own),
+            (R::Sync, All),
+        ],
+    ),
+    (
+        O::HandlingRead,
         &[
             (R::Admin, All),
             (R::Office, All),
@@ -230,7 +248,8 @@ mod tests {
         (O::SuggestionUpsert, ["-", "-", "-", "-", "-", "-", "-", "all"]),
         (O::SuggestionRead, ["all", "all", "all", "unit", "unit", "co", "own", "all"]),
         (O::Assign, ["-", "all", "-", "-", "-", "-", "-", "-"]),
-        (O::AssignmentRead, ["all", "all", "resp", "unit", "unit", "co", "-", "all"]),
+        (O::AssignmentRead, ["all", "all", "resp", "unit", "unit", "co", "own", "all"]),
+        (O::HandlingRead, ["all", "all", "resp", "unit", "unit", "co", "-", "all"]),
         (O::AssignmentRespond, ["-", "-", "-", "unit", "unit", "co", "-", "-"]),
         (O::Remind, ["-", "all", "resp", "-", "-", "-", "-", "-"]),
         (O::ContactWrite, ["-", "all", "-", "unit", "unit", "-", "-", "-"]),

@@ -347,6 +347,87 @@ impl DocumentKind {
     }
 }
 
+db_enum! {
+    /// Where a co-handling opinion (协办意见) stands. An external unit's goes from draft
+    /// straight to delivered; the bureau's own passes its section head and the office first.
+    pub enum OpinionState {
+        Draft = "draft",
+        /// With the section head (科室负责人审核).
+        SectionReview = "section_review",
+        /// With the office (办公室审核).
+        OfficeReview = "office_review",
+        /// Approved, to be delivered to the lead unit.
+        Approved = "approved",
+        /// With the lead unit: the co-handling assignment is done.
+        Delivered = "delivered",
+    }
+}
+
+db_enum! {
+    /// How an opinion reached the lead unit.
+    pub enum DeliveryChannel {
+        /// Through this system (the lead unit has an account here).
+        System = "system",
+        /// The government's document exchange (公文交换).
+        DocumentExchange = "document_exchange",
+        Post = "post",
+        Email = "email",
+        ByHand = "by_hand",
+        Fax = "fax",
+    }
+}
+
+db_enum! {
+    /// A stage of the bureau's own approval of an opinion.
+    pub enum OpinionStage {
+        Section = "section",
+        Office = "office",
+    }
+}
+
+db_enum! {
+    /// A reviewer's decision.
+    pub enum Decision {
+        Approve = "approve",
+        /// Back to the drafter, with a comment (退回).
+        Return = "return",
+    }
+}
+
+db_enum! {
+    /// What a contact with a deputy was for.
+    pub enum ContactKind {
+        /// 办前沟通: to understand the suggestion before handling it.
+        PreHandling = "pre_handling",
+        /// 办中反馈: progress, for items that take long.
+        ProgressFeedback = "progress_feedback",
+        /// 办后回访: the follow-up visit after the reply.
+        FollowUpVisit = "follow_up_visit",
+        Other = "other",
+    }
+}
+
+db_enum! {
+    /// How a contact with a deputy took place.
+    pub enum ContactChannel {
+        Phone = "phone",
+        /// 走访: a visit.
+        Visit = "visit",
+        /// 座谈: a meeting.
+        Meeting = "meeting",
+        Letter = "letter",
+        Online = "online",
+    }
+}
+
+db_enum! {
+    /// A unit's series of document numbers.
+    pub enum DocNoKind {
+        Opinion = "opinion",
+        Reply = "reply",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use diesel::deserialize::FromSql;
@@ -385,7 +466,14 @@ mod tests {
             ExtensionStatus,
             ReminderKind,
             AccessKind,
-            DocumentKind
+            DocumentKind,
+            OpinionState,
+            DeliveryChannel,
+            OpinionStage,
+            Decision,
+            ContactKind,
+            ContactChannel,
+            DocNoKind
         );
         assert_eq!(Role::ALL.len(), 8);
         assert_eq!(serde_json::from_str::<HandlingRole>("\"co\"").unwrap(), HandlingRole::Co);

@@ -24,6 +24,8 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        liaison_name -> Nullable<Text>,
+        liaison_phone -> Nullable<Text>,
     }
 }
 
@@ -309,6 +311,95 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    settings (id) {
+        id -> Bool,
+        require_pre_handling_contact -> Bool,
+        progress_feedback_months -> Int4,
+        key_requires_face_to_face -> Bool,
+        version -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    doc_no_series (unit_id, kind, year) {
+        unit_id -> Uuid,
+        kind -> Text,
+        year -> Int4,
+        last -> Int4,
+    }
+}
+
+diesel::table! {
+    opinions (id) {
+        id -> Uuid,
+        assignment_id -> Uuid,
+        suggestion_id -> Uuid,
+        unit_id -> Uuid,
+        section_id -> Nullable<Uuid>,
+        internal -> Bool,
+        body -> Text,
+        doc_no -> Nullable<Text>,
+        state -> Text,
+        drafted_by -> Uuid,
+        submitted_at -> Nullable<Timestamptz>,
+        delivered_at -> Nullable<Timestamptz>,
+        delivery_channel -> Nullable<Text>,
+        delivery_note -> Nullable<Text>,
+        delivered_by -> Nullable<Uuid>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    opinion_decisions (id) {
+        id -> Uuid,
+        opinion_id -> Uuid,
+        stage -> Text,
+        decision -> Text,
+        comment -> Nullable<Text>,
+        opinion_version -> Int4,
+        decided_by -> Uuid,
+        decided_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    opinion_waivers (assignment_id) {
+        assignment_id -> Uuid,
+        suggestion_id -> Uuid,
+        reason -> Text,
+        waived_by -> Uuid,
+        waived_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    contacts (id) {
+        id -> Uuid,
+        suggestion_id -> Uuid,
+        assignment_id -> Uuid,
+        unit_id -> Uuid,
+        kind -> Text,
+        channel -> Text,
+        contacted_on -> Date,
+        face_to_face -> Bool,
+        staff -> Array<Text>,
+        deputy_ids -> Array<Uuid>,
+        others -> Array<Text>,
+        summary -> Text,
+        internal_note -> Nullable<Text>,
+        extension_id -> Nullable<Uuid>,
+        recorded_by -> Uuid,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(users -> units (unit_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
@@ -320,6 +411,9 @@ diesel::joinable!(extensions -> assignments (assignment_id));
 diesel::joinable!(reminders -> assignments (assignment_id));
 diesel::joinable!(documents -> suggestions (suggestion_id));
 diesel::joinable!(document_grants -> documents (document_id));
+diesel::joinable!(opinions -> assignments (assignment_id));
+diesel::joinable!(opinion_decisions -> opinions (opinion_id));
+diesel::joinable!(contacts -> assignments (assignment_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     units,
@@ -342,4 +436,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     documents,
     document_grants,
     blob_sweeps,
+    settings,
+    doc_no_series,
+    opinions,
+    opinion_decisions,
+    opinion_waivers,
+    contacts,
 );

@@ -71,6 +71,13 @@ async fn every_enum_column_checks_the_values_of_its_rust_enum() {
         ("reminders", "kind", values!(ReminderKind)),
         ("suggestion_access", "kind", values!(AccessKind)),
         ("documents", "kind", values!(DocumentKind)),
+        ("doc_no_series", "kind", values!(DocNoKind)),
+        ("opinions", "state", values!(OpinionState)),
+        ("opinions", "delivery_channel", values!(DeliveryChannel)),
+        ("opinion_decisions", "stage", values!(OpinionStage)),
+        ("opinion_decisions", "decision", values!(Decision)),
+        ("contacts", "kind", values!(ContactKind)),
+        ("contacts", "channel", values!(ContactChannel)),
     ]
     .into_iter()
     .map(|(t, c, v)| ((t.to_string(), c.to_string()), v))

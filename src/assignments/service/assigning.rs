@@ -284,3 +284,25 @@ pub async fn act(
     })
     .await
 }
+
+/// A later step ends the unit's part (a co-handler's opinion delivered to the lead; a reply
+/// sent): in that step's transaction, with the assignment's audit row and event; 409 when
+/// the assignment's state does not allow it (not signed in, say).
+pub async fn complete_by_step(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    id: Uuid,
+    action: Action,
+) -> Result<AssignmentRow, AppError> {
+    let before = queries::for_update(conn, id).await?.ok_or_else(|| AppError::not_found("assignment"))?;
+    let to = rules::next(before.state, action, before.role, None).map_err(|allowed| illegal(before.state, allowed))?;
+    let after = queries::set_state(conn, id, to).await?;
+    let (name, kind) = match action {
+        Action::GiveOpinion => ("assignment.give_opinion", "assignment.opinion_given"),
+        Action::Reply => ("assignment.reply", "assignment.replied"),
+        _ => ("assignment.complete", "assignment.completed"),
+    };
+    record_change(conn, actor, name, &before, &after, kind, json!({})).await?;
+    update_suggestion_status(conn, actor, after.suggestion_id).await?;
+    Ok(after)
+}

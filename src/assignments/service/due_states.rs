@@ -162,7 +162,7 @@ pub async fn explain(
     id: Uuid,
     clock: &Clock,
 ) -> Result<DeadlineExplanation, AppError> {
-    let scope = scope(principal, Operation::AssignmentRead)?;
+    let scope = scope(principal, Operation::HandlingRead)?;
     let row = queries::get(conn, id, &scope).await?.ok_or_else(|| AppError::not_found("assignment"))?.row;
     let dates = dates_of(conn, &row).await?;
     Ok(DeadlineExplanation { assignment_id: id, due_state: due_state(clock, &row), explanation: dates.due })

@@ -38,6 +38,7 @@ pub fn scope(principal: &Principal, op: Operation) -> Result<AssignmentScope, Ap
         leader: s.responsible.then_some(principal.user_id),
         unit: unit.filter(|_| s.own_unit),
         co_unit: unit.filter(|_| s.own_co),
+        deputy_user: Some(principal.user_id).filter(|_| s.own),
     })
 }
 
@@ -92,7 +93,18 @@ pub async fn read(
     id: Uuid,
     clock: &Clock,
 ) -> Result<Assignment, AppError> {
-    let scope = scope(principal, Operation::AssignmentRead)?;
+    read_for(conn, principal, Operation::AssignmentRead, id, clock).await
+}
+
+/// One assignment the caller may see for `op` (reading its handling: `HandlingRead`), or 404.
+pub async fn read_for(
+    conn: &mut AsyncPgConnection,
+    principal: &Principal,
+    op: Operation,
+    id: Uuid,
+    clock: &Clock,
+) -> Result<Assignment, AppError> {
+    let scope = scope(principal, op)?;
     let row = queries::get(conn, id, &scope).await?.ok_or_else(|| AppError::not_found("assignment"))?;
     Ok(to_assignment(clock, row))
 }
