@@ -7,6 +7,7 @@ mod assignments;
 mod audit;
 mod auth;
 mod conventions;
+mod coordination;
 mod demo;
 mod deputies;
 mod directory;
