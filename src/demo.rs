@@ -37,8 +37,8 @@ pub const EXTERNAL: &[&str] =
 /// How the bureau handles a suggestion (the seed report: 3 lead, 2 split, 8 co).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Handling {
-    /// 主办, by this section.
-    Lead(&'static str),
+    /// 主办, by this section, with these co-handling units (协办单位).
+    Lead { section: &'static str, co: &'static [&'static str] },
     /// 分办, this section answers its part.
     Split(&'static str),
     /// 协办 to this lead unit, by this section.
@@ -70,7 +70,7 @@ pub const SUGGESTIONS: &[DemoSuggestion] = &[
         received_on: "2023-02-20",
         is_key: true,
         body: "城区部分公交站点设置在路口附近，车辆进出站影响主路通行，乘客候车空间不足。建议在城市道路规划和提升改造中，多规划建设港湾式公交站点，合理确定站点间距，方便群众出行。",
-        handling: Handling::Lead("建设工程管理科"),
+        handling: Handling::Lead { section: "建设工程管理科", co: &["市交通运输局"] },
     },
     DemoSuggestion {
         external_no: "183075",
@@ -81,7 +81,7 @@ pub const SUGGESTIONS: &[DemoSuggestion] = &[
         received_on: "2023-02-20",
         is_key: false,
         body: "耕地是粮食生产的命根子。建议加强耕地数量、质量、生态“三位一体”保护，严格落实耕地占补平衡，坚决遏制耕地“非农化”、防止“非粮化”，守牢耕地和永久基本农田保护红线。",
-        handling: Handling::Lead("耕地保护科"),
+        handling: Handling::Lead { section: "耕地保护科", co: &["市农业农村局"] },
     },
     DemoSuggestion {
         external_no: "183175",
@@ -92,7 +92,7 @@ pub const SUGGESTIONS: &[DemoSuggestion] = &[
         received_on: "2023-02-21",
         is_key: true,
         body: "黄河流域生态保护和高质量发展是重大国家战略。建议系统推进黄河流域生态保护与修复，扎实推动科学绿化，加快生态保护修复项目落地，积极争取各类资金支持黄河生态廊道建设和盐碱地改良。",
-        handling: Handling::Lead("生态修复科"),
+        handling: Handling::Lead { section: "生态修复科", co: &["市水利局"] },
     },
     DemoSuggestion {
         external_no: "183021",
@@ -342,10 +342,10 @@ async fn assign_year(conn: &mut AsyncPgConnection) -> Result<usize, String> {
         if !crate::assignments::queries::of_suggestions(conn, &[id]).await.map_err(text)?.is_empty() {
             continue;
         }
-        let (role, section, lead) = match s.handling {
-            Handling::Lead(section) => (HandlingRole::Lead, section, None),
-            Handling::Split(section) => (HandlingRole::Split, section, None),
-            Handling::Co { lead, section } => (HandlingRole::Co, section, Some(lead)),
+        let (role, section, lead, co): (_, _, _, &[&str]) = match s.handling {
+            Handling::Lead { section, co } => (HandlingRole::Lead, section, None, co),
+            Handling::Split(section) => (HandlingRole::Split, section, None, &[]),
+            Handling::Co { lead, section } => (HandlingRole::Co, section, Some(lead), &[]),
         };
         let ours = UnitAssignment {
             unit_id: bureau,
@@ -366,6 +366,16 @@ async fn assign_year(conn: &mut AsyncPgConnection) -> Result<usize, String> {
             });
         }
         units.push(ours);
+        for name in co {
+            let unit_id = unit_id(conn, name).await?;
+            units.push(UnitAssignment {
+                unit_id,
+                role: HandlingRole::Co,
+                section_id: None,
+                leader_id: None,
+                liaison_id: None,
+            });
+        }
         let new = NewAssignments {
             suggestion_id: id,
             assigned_on: Some(Day(assigned_on)),
@@ -477,7 +487,7 @@ mod tests {
     fn the_year_is_as_the_report_says() {
         assert_eq!(SUGGESTIONS.len(), 13);
         let count = |f: fn(&Handling) -> bool| SUGGESTIONS.iter().filter(|s| f(&s.handling)).count();
-        assert_eq!(count(|h| matches!(h, Handling::Lead(_))), 3);
+        assert_eq!(count(|h| matches!(h, Handling::Lead { .. })), 3);
         assert_eq!(count(|h| matches!(h, Handling::Split(_))), 2);
         assert_eq!(count(|h| matches!(h, Handling::Co { .. })), 8);
         let named = |no: &str| SUGGESTIONS.iter().find(|s| s.external_no == no).unwrap();
@@ -486,7 +496,11 @@ mod tests {
         assert_eq!((named("183075").title, named("183075").proposer), ("关于进一步保障粮食安全的建议", "陈少军"));
         for s in SUGGESTIONS {
             let sections: Vec<&str> = match s.handling {
-                Handling::Lead(x) | Handling::Split(x) => vec![x],
+                Handling::Lead { section, co } => {
+                    assert!(co.iter().all(|u| EXTERNAL.contains(u)), "{co:?}");
+                    vec![section]
+                }
+                Handling::Split(x) => vec![x],
                 Handling::Co { lead, section } => {
                     assert!(EXTERNAL.contains(&lead), "{lead}");
                     vec![section]

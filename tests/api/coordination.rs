@@ -403,3 +403,104 @@ async fn settings_change_the_contact_rules() {
         app.get(&format!("/api/v1/contacts/plan?assignment_id={}", id(&items[0]))).as_(Role::Office).send().await;
     assert_eq!(plan.expect(200).json()["items"], json!([]), "no contact is owed under these rules");
 }
+
+/// Signs in with a password through the API; the access token.
+async fn sign_in_as(app: &TestApp, username: &str, password: &str) -> String {
+    let body = json!({"grant_type": "password", "username": username, "password": password});
+    let res = app.post("/api/v1/auth/token").json(&body).send().await.expect(200);
+    res.json()["access_token"].as_str().unwrap().to_string()
+}
+
+/// An account made by an admin through the API, signed in.
+async fn account(app: &TestApp, username: &str, role: &str, unit: &str) -> String {
+    let units = app.get(&format!("/api/v1/units?q={}", crate::support::enc(unit))).as_(Role::Admin).send().await.json();
+    let unit_id = units["items"].as_array().unwrap().iter().find(|u| u["name"] == unit).unwrap()["id"].clone();
+    let body = json!({"username": username, "display_name": username, "roles": [role], "unit_id": unit_id,
+        "password": "seed-year-password-2023"});
+    app.post("/api/v1/users").as_(Role::Admin).json(&body).send().await.expect(201);
+    sign_in_as(app, username, "seed-year-password-2023").await
+}
+
+#[actix_web::test]
+async fn the_seed_year_is_co_handled_by_api_calls_alone() {
+    let app = TestApp::new().await;
+    jianyi::demo::load(&app.state.pool).await.unwrap();
+    let demo = |u: &'static str| sign_in_as(&app, u, "jianyi-demo-2023");
+    let office = demo("bangongshi").await;
+    let mut staff = std::collections::HashMap::new();
+    staff.insert("建设工程管理科", (demo("jsgc").await, demo("jsgc_kz").await));
+    staff.insert("耕地保护科", (demo("gdbh").await, demo("gdbh_kz").await));
+    for (i, section) in ["不动产登记科", "国土空间规划科", "生态修复科"].into_iter().enumerate() {
+        let handler = account(&app, &format!("handler{i}"), "handler", section).await;
+        let head = account(&app, &format!("head{i}"), "section_head", section).await;
+        staff.insert(section, (handler, head));
+    }
+    let mine = app.get("/api/v1/assignments?year=2023&limit=200").bearer(&office).send().await.expect(200).json();
+    let items = mine["items"].as_array().unwrap().clone();
+    let bureau_co: Vec<&Value> = items.iter().filter(|a| a["role"] == "co" && a["section_name"].is_string()).collect();
+    assert_eq!(bureau_co.len(), 8);
+
+    // The bureau co-handles 8: each section drafts, its head and the office approve, the
+    // office delivers the signed letter to the lead unit.
+    let mut numbers = Vec::new();
+    for a in &bureau_co {
+        let section = a["section_name"].as_str().unwrap();
+        let (handler, head) = staff.get(section).unwrap();
+        let (s, co) = (a["suggestion_id"].as_str().unwrap(), id(a));
+        sign_in(&app, handler, &co).await;
+        let name = format!("{}协办意见（草稿）.docx", a["external_no"].as_str().unwrap());
+        let draft_doc = upload(&app, handler, s, &name, &pdf(2048)).await.expect(201).json();
+        let body = json!({"assignment_id": co, "body": format!("关于{}的协办意见：……", a["title"].as_str().unwrap()),
+            "document_ids": [draft_doc["id"]]});
+        let o = app.post("/api/v1/opinions").bearer(handler).json(&body).send().await.expect(201).json();
+        let o = act(&app, handler, &o, "submit", None).await.expect(200).json();
+        let o = act(&app, head, &o, "decisions", Some(json!({"decision": "approve"}))).await.expect(200).json();
+        let o = act(&app, &office, &o, "decisions", Some(json!({"decision": "approve"}))).await.expect(200).json();
+        let scan = upload(&app, &office, s, "协办意见函（盖章扫描件）.pdf", &pdf(5000)).await.expect(201).json();
+        let delivery = json!({"delivered_at": "2023-04-03T02:00:00Z", "channel": "document_exchange",
+            "document_ids": [scan["id"]]});
+        let o = act(&app, &office, &o, "delivery", Some(delivery)).await.expect(200).json();
+        assert_eq!(o["state"], "delivered");
+        numbers.push(o["doc_no"].as_str().unwrap().to_string());
+        let back = app.get(&format!("/api/v1/documents/{}/content", id(&draft_doc))).bearer(handler).send().await;
+        assert_eq!(back.expect(200).body, pdf(2048), "{name} comes back byte-identical");
+        let a = app.get(&format!("/api/v1/assignments/{co}")).bearer(&office).send().await.json();
+        assert_eq!(a["state"], "opinion_given");
+    }
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 8, "each opinion has its own number of the bureau's series");
+    assert!(numbers.contains(&"市自然资源和规划局协〔2023〕8号".to_string()), "{numbers:?}");
+
+    // The bureau leads 3: each co-handling unit gives its opinion, and the lead section
+    // reads it and its attachment.
+    let co_handlers = [
+        ("市交通运输局", demo("jtj").await),
+        ("市农业农村局", account(&app, "nyncj", "co_handler", "市农业农村局").await),
+        ("市水利局", account(&app, "slj", "co_handler", "市水利局").await),
+    ];
+    let leads: Vec<&Value> = items.iter().filter(|a| a["role"] == "lead" && a["section_name"].is_string()).collect();
+    assert_eq!(leads.len(), 3);
+    for lead in leads {
+        let s = lead["suggestion_id"].as_str().unwrap();
+        let cos = app.get(&format!("/api/v1/assignments?suggestion_id={s}")).bearer(&office).send().await.json();
+        let co = cos["items"].as_array().unwrap().iter().find(|a| a["role"] == "co").unwrap().clone();
+        let token = &co_handlers.iter().find(|(u, _)| co["unit_name"] == *u).unwrap().1;
+        sign_in(&app, token, &id(&co)).await;
+        let name =
+            format!("{}关于{}的协办意见.pdf", co["unit_name"].as_str().unwrap(), lead["external_no"].as_str().unwrap());
+        let bytes = pdf(7000 + name.len());
+        let doc = upload(&app, token, s, &name, &bytes).await.expect(201).json();
+        let body = json!({"assignment_id": id(&co), "body": "我单位意见如下：……", "document_ids": [doc["id"]]});
+        let o = app.post("/api/v1/opinions").bearer(token).json(&body).send().await.expect(201).json();
+        act(&app, token, &o, "submit", None).await.expect(200);
+        let section = lead["section_name"].as_str().unwrap();
+        let (handler, _) = staff.get(section).unwrap();
+        let seen = app.get(&format!("/api/v1/opinions?suggestion_id={s}")).bearer(handler).send().await.json();
+        assert_eq!(seen["items"].as_array().unwrap().len(), 1, "{section} sees the opinion on {s}");
+        let got = app.get(&format!("/api/v1/documents/{}/content", id(&doc))).bearer(handler).send().await;
+        assert_eq!(got.expect(200).body, bytes);
+        let status = app.get(&format!("/api/v1/opinions/co-handlers?suggestion_id={s}")).bearer(handler).send().await;
+        assert!(status.expect(200).json()["items"].as_array().unwrap().iter().all(|c| c["status"] == "given"));
+    }
+}
