@@ -265,7 +265,16 @@ async fn unit(
     if let Some(u) = directory::queries::unit_by_name(conn, name).await.map_err(|e| e.to_string())? {
         return Ok((u.id, false));
     }
-    let new = NewUnit { name: name.into(), kind, parent_id: parent };
+    // Every unit names a liaison (联络员) with a phone; the demo's are made up.
+    const LIAISONS: [&str; 8] = ["李明", "王芳", "张伟", "刘洋", "陈静", "杨帆", "赵磊", "孙丽"];
+    let n = name.chars().map(|c| c as usize).sum::<usize>();
+    let new = NewUnit {
+        name: name.into(),
+        kind,
+        parent_id: parent,
+        liaison_name: Some(LIAISONS[n % LIAISONS.len()].into()),
+        liaison_phone: Some(format!("0371-6{:07}", n % 10_000_000)),
+    };
     let unit = db::transaction(conn, async |conn| directory::service::create_unit(conn, actor, &new).await)
         .await
         .map_err(explain)?;

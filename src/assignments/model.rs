@@ -47,6 +47,15 @@ static_sql!(
         "(SELECT u.name FROM units u WHERE u.id = assignments.section_id)"
 );
 
+static_sql!(
+    pub LiaisonName: diesel::sql_types::Nullable<diesel::sql_types::Text> =
+        "(SELECT u.liaison_name FROM units u WHERE u.id = coalesce(assignments.section_id, assignments.unit_id))"
+);
+static_sql!(
+    pub LiaisonPhone: diesel::sql_types::Nullable<diesel::sql_types::Text> =
+        "(SELECT u.liaison_phone FROM units u WHERE u.id = coalesce(assignments.section_id, assignments.unit_id))"
+);
+
 /// An assignment with what lists show of its suggestion and units.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = assignments)]
@@ -63,6 +72,10 @@ pub struct ListRow {
     pub unit_name: String,
     #[diesel(select_expression = SectionName)]
     pub section_name: Option<String>,
+    #[diesel(select_expression = LiaisonName)]
+    pub liaison_name: Option<String>,
+    #[diesel(select_expression = LiaisonPhone)]
+    pub liaison_phone: Option<String>,
 }
 
 /// A suggestion's assignment to a unit (交办).
@@ -89,6 +102,10 @@ pub struct Assignment {
     pub leader_id: Option<Uuid>,
     /// The liaison (联络员).
     pub liaison_id: Option<Uuid>,
+    /// The handling unit's liaison (联络员) — the section's when the bureau handles it —
+    /// and their phone.
+    pub liaison_name: Option<String>,
+    pub liaison_phone: Option<String>,
     pub state: AssignmentState,
     /// What may happen next.
     pub allowed_actions: Vec<Action>,

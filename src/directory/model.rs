@@ -21,6 +21,8 @@ pub struct UnitRow {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub liaison_name: Option<String>,
+    pub liaison_phone: Option<String>,
 }
 
 /// A unit: the bureau, a section, or an external unit.
@@ -33,6 +35,11 @@ pub struct Unit {
     /// The bureau, for a section.
     pub parent_id: Option<Uuid>,
     pub active: bool,
+    /// The unit's liaison for suggestions (联络员), and their phone.
+    #[schema(example = "李明")]
+    pub liaison_name: Option<String>,
+    #[schema(example = "0371-6655 8899")]
+    pub liaison_phone: Option<String>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -46,6 +53,8 @@ impl From<UnitRow> for Unit {
             kind: r.kind,
             parent_id: r.parent_id,
             active: r.active,
+            liaison_name: r.liaison_name,
+            liaison_phone: r.liaison_phone,
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -62,6 +71,11 @@ pub struct NewUnit {
     pub kind: UnitKind,
     /// Required for a section: the bureau it belongs to.
     pub parent_id: Option<Uuid>,
+    /// The unit's liaison (联络员).
+    #[schema(max_length = 100)]
+    pub liaison_name: Option<String>,
+    #[schema(max_length = 30)]
+    pub liaison_phone: Option<String>,
 }
 
 /// Changes to a unit; absent fields stay as they are.
@@ -72,6 +86,12 @@ pub struct UnitPatch {
     pub name: Option<String>,
     /// An inactive unit keeps its history but gets no new users or assignments.
     pub active: Option<bool>,
+    /// The liaison (联络员); an empty string clears it.
+    #[schema(max_length = 100)]
+    pub liaison_name: Option<String>,
+    /// The liaison's phone; an empty string clears it.
+    #[schema(max_length = 30)]
+    pub liaison_phone: Option<String>,
 }
 
 /// Filters of the unit list.

@@ -48,6 +48,20 @@ pub async fn insert_unit(
         .await
 }
 
+/// Names a unit's liaison and phone (without a new version: part of a create or update).
+pub async fn set_liaison(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    name: Option<&str>,
+    phone: Option<&str>,
+) -> QueryResult<UnitRow> {
+    diesel::update(units::table.find(id))
+        .set((units::liaison_name.eq(name), units::liaison_phone.eq(phone)))
+        .returning(UnitRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
 pub async fn update_unit(conn: &mut AsyncPgConnection, id: Uuid, name: &str, active: bool) -> QueryResult<UnitRow> {
     diesel::update(units::table.find(id))
         .set((

@@ -26,6 +26,14 @@ pub async fn hash_secret(secret: String) -> Result<String, AppError> {
 pub async fn create_unit(conn: &mut AsyncPgConnection, actor: &Actor, new: &NewUnit) -> Result<Unit, AppError> {
     let mut errors = Vec::new();
     let name = text::name("name", &new.name, 100).map_err(|e| errors.push(e)).ok();
+    let liaison_name = text::optional_text("liaison_name", new.liaison_name.as_deref(), 100)
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten();
+    let liaison_phone = rules::phone(new.liaison_phone.as_deref())
+        .map_err(|e| errors.push(FieldError::new("liaison_phone", &e.code, e.message)))
+        .ok()
+        .flatten();
     let parent_kind = match new.parent_id {
         Some(id) => match queries::unit(conn, id).await? {
             Some(p) => Some(p.kind),
@@ -44,7 +52,11 @@ pub async fn create_unit(conn: &mut AsyncPgConnection, actor: &Actor, new: &NewU
     let Some(name) = name.filter(|_| errors.is_empty()) else {
         return Err(AppError::validation(errors));
     };
-    let unit: Unit = queries::insert_unit(conn, &name, new.kind, new.parent_id).await?.into();
+    let mut row = queries::insert_unit(conn, &name, new.kind, new.parent_id).await?;
+    if liaison_name.is_some() || liaison_phone.is_some() {
+        row = queries::set_liaison(conn, row.id, liaison_name.as_deref(), liaison_phone.as_deref()).await?;
+    }
+    let unit: Unit = row.into();
     audit::record(conn, actor, "unit.create", "unit", &unit.id.to_string(), None, json(&unit)).await?;
     Ok(unit)
 }
@@ -63,7 +75,25 @@ pub async fn update_unit(
             Some(n) => text::name("name", n, 100).map_err(|e| AppError::validation(vec![e]))?,
             None => before.name.clone(),
         };
-        let after: Unit = queries::update_unit(conn, id, &name, patch.active.unwrap_or(before.active)).await?.into();
+        let mut errors = Vec::new();
+        let liaison_name = match &patch.liaison_name {
+            Some(n) => {
+                text::optional_text("liaison_name", Some(n), 100).map_err(|e| errors.push(e)).unwrap_or_default()
+            }
+            None => before.liaison_name.clone(),
+        };
+        let liaison_phone = match &patch.liaison_phone {
+            Some(p) => rules::phone(Some(p))
+                .map_err(|e| errors.push(FieldError::new("liaison_phone", &e.code, e.message)))
+                .unwrap_or_default(),
+            None => before.liaison_phone.clone(),
+        };
+        if !errors.is_empty() {
+            return Err(AppError::validation(errors));
+        }
+        queries::update_unit(conn, id, &name, patch.active.unwrap_or(before.active)).await?;
+        let after: Unit =
+            queries::set_liaison(conn, id, liaison_name.as_deref(), liaison_phone.as_deref()).await?.into();
         audit::record(conn, actor, "unit.update", "unit", &id.to_string(), json(&before), json(&after)).await?;
         Ok(after)
     })

@@ -439,6 +439,12 @@ async fn the_seed_year_is_co_handled_by_api_calls_alone() {
     let items = mine["items"].as_array().unwrap().clone();
     let bureau_co: Vec<&Value> = items.iter().filter(|a| a["role"] == "co" && a["section_name"].is_string()).collect();
     assert_eq!(bureau_co.len(), 8);
+    // The office sees each assignment's liaison and phone (the section's; the fixture's own
+    // units, made before the demo, named none).
+    let demo_sections = ["不动产登记科", "国土空间规划科", "生态修复科"];
+    let named: Vec<&Value> =
+        items.iter().filter(|a| demo_sections.contains(&a["section_name"].as_str().unwrap_or(""))).collect();
+    assert!(!named.is_empty() && named.iter().all(|a| a["liaison_name"].is_string() && a["liaison_phone"].is_string()));
 
     // The bureau co-handles 8: each section drafts, its head and the office approve, the
     // office delivers the signed letter to the lead unit.
@@ -503,4 +509,30 @@ async fn the_seed_year_is_co_handled_by_api_calls_alone() {
         let status = app.get(&format!("/api/v1/opinions/co-handlers?suggestion_id={s}")).bearer(handler).send().await;
         assert!(status.expect(200).json()["items"].as_array().unwrap().iter().all(|c| c["status"] == "given"));
     }
+}
+
+#[actix_web::test]
+async fn every_unit_names_a_liaison_whom_the_office_sees_on_each_assignment() {
+    let app = TestApp::new().await;
+    let path = format!("/api/v1/units/{}", app.units.construction);
+    let bad = json!({"liaison_name": "李明", "liaison_phone": "call me"});
+    app.patch(&path).as_(Role::Admin).if_match(1).json(&bad).send().await.problem(422, "validation_failed");
+    let good = json!({"liaison_name": "李明", "liaison_phone": "0371-6655 8899"});
+    let unit = app.patch(&path).as_(Role::Admin).if_match(1).json(&good).send().await.expect(200).json();
+    assert_eq!((unit["liaison_name"].as_str(), unit["version"].as_i64()), (Some("李明"), Some(2)));
+    let (_, items) = assigned(
+        &app,
+        "240306",
+        json!([{"unit_id": app.units.bureau, "role": "lead", "section_id": app.units.construction},
+               {"unit_id": app.units.transport, "role": "co"}]),
+        json!({}),
+    )
+    .await;
+    let a = app.get(&format!("/api/v1/assignments/{}", id(&items[0]))).as_(Role::Office).send().await.json();
+    assert_eq!((a["liaison_name"].as_str(), a["liaison_phone"].as_str()), (Some("李明"), Some("0371-6655 8899")));
+    let co = app.get(&format!("/api/v1/assignments/{}", id(&items[1]))).as_(Role::Office).send().await.json();
+    assert!(co["liaison_name"].is_null(), "市交通运输局 has named none yet");
+    let cleared = json!({"liaison_phone": ""});
+    let unit = app.patch(&path).as_(Role::Admin).if_match(2).json(&cleared).send().await.expect(200).json();
+    assert!(unit["liaison_phone"].is_null());
 }

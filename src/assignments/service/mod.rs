@@ -72,6 +72,8 @@ pub fn to_assignment(clock: &Clock, r: ListRow) -> Assignment {
         section_name: r.section_name,
         leader_id: row.leader_id,
         liaison_id: row.liaison_id,
+        liaison_name: r.liaison_name,
+        liaison_phone: r.liaison_phone,
         state: row.state,
         assigned_on: row.assigned_on,
         due_on: row.due_on,
