@@ -536,3 +536,82 @@ async fn every_unit_names_a_liaison_whom_the_office_sees_on_each_assignment() {
     let unit = app.patch(&path).as_(Role::Admin).if_match(2).json(&cleared).send().await.expect(200).json();
     assert!(unit["liaison_phone"].is_null());
 }
+
+/// One confidential deputy, every path a name could leak through: a suggestion, lists and
+/// search, assignments, contacts, opinions, the task table, events and the audit log.
+#[actix_web::test]
+async fn a_confidential_deputys_name_reaches_only_the_office_and_admins() {
+    use calamine::{Reader, Xlsx};
+    let app = TestApp::new().await;
+    let cao = app
+        .post("/api/v1/deputies")
+        .as_(Role::Office)
+        .json(&json!({"body": "npc", "name": "曹孟", "phone": "13900001111", "confidential": true}))
+        .send()
+        .await
+        .expect(201)
+        .json();
+    let (s, items) = assigned(
+        &app,
+        "240307",
+        json!([{"unit_id": app.units.bureau, "role": "lead", "section_id": app.units.construction},
+               {"unit_id": app.units.transport, "role": "co"}]),
+        json!({"title": "关于加强黄河流域生态保护与修复的建议", "proposer_id": cao["id"]}),
+    )
+    .await;
+    let contact = json!({"assignment_id": id(&items[0]), "kind": "pre_handling", "channel": "phone",
+        "contacted_on": "2024-03-12", "staff": ["李明"], "deputy_ids": [cao["id"]], "summary": "电话沟通办理思路"});
+    app.post("/api/v1/contacts").as_(Role::Handler).json(&contact).send().await.expect(201);
+    let co = app.token(Role::CoHandler).to_string();
+    sign_in(&app, &co, &id(&items[1])).await;
+    let o = app.post("/api/v1/opinions").bearer(&co).json(&json!({"assignment_id": id(&items[1]), "body": "同意"}));
+    let o = o.send().await.expect(201).json();
+    act(&app, &co, &o, "submit", None).await.expect(200);
+
+    let paths = [
+        format!("/api/v1/suggestions/{s}"),
+        "/api/v1/suggestions?year=2024".to_string(),
+        format!("/api/v1/suggestions?q={}", crate::support::enc("黄河 生态")),
+        format!("/api/v1/assignments?suggestion_id={s}"),
+        format!("/api/v1/contacts?suggestion_id={s}"),
+        format!("/api/v1/opinions?suggestion_id={s}"),
+    ];
+    for path in &paths {
+        for (who, token) in [
+            ("leader", app.token(Role::Leader)),
+            ("handler", app.token(Role::Handler)),
+            ("section head", app.token(Role::SectionHead)),
+            ("co-handler", app.token(Role::CoHandler)),
+        ] {
+            let res = app.get(path).bearer(token).send().await;
+            let text = String::from_utf8_lossy(&res.body);
+            assert!(!text.contains("曹孟") && !text.contains("13900001111"), "{who} {path}: {text}");
+        }
+    }
+    let as_office = app.get(&paths[0]).as_(Role::Office).send().await;
+    assert!(String::from_utf8_lossy(&as_office.body).contains("曹孟"));
+    let as_office = app.get(&paths[4]).as_(Role::Office).send().await;
+    assert!(String::from_utf8_lossy(&as_office.body).contains("曹孟"));
+    // The deputy record itself is not for units at all.
+    app.get(&format!("/api/v1/deputies/{}", id(&cao))).as_(Role::Handler).send().await.problem(403, "forbidden");
+    // The task table a section exports.
+    let table = app.get("/api/v1/assignments/table?year=2024").as_(Role::Handler).send().await.expect(200);
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(table.body.clone())).unwrap();
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    assert!(sheet.rows().flatten().all(|c| !c.to_string().contains("曹孟")));
+    // The audit log is for admins only; no event payload carries the name or the phone.
+    app.get("/api/v1/audit").as_(Role::Office).send().await.problem(403, "forbidden");
+    let mut conn = app.conn().await;
+    let payloads: Vec<String> = {
+        use diesel::QueryDsl;
+        use diesel_async::RunQueryDsl;
+        use jianyi::db::schema::events;
+        events::table
+            .select(diesel::dsl::sql::<diesel::sql_types::Text>("payload::text"))
+            .load(&mut *conn)
+            .await
+            .unwrap()
+    };
+    assert!(payloads.len() > 5);
+    assert!(payloads.iter().all(|p| !p.contains("曹孟") && !p.contains("13900001111")), "{payloads:?}");
+}
