@@ -247,7 +247,7 @@ pub struct Participant {
 
 /// A contact with deputies (沟通记录).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Contact {
+pub struct ContactRecord {
     pub id: Uuid,
     pub suggestion_id: Uuid,
     /// The lead or split assignment whose handling it belongs to.
@@ -276,7 +276,7 @@ pub struct Contact {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ContactList {
-    pub items: Vec<Contact>,
+    pub items: Vec<ContactRecord>,
 }
 
 /// A contact to record, on a lead or split assignment.

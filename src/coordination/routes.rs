@@ -306,7 +306,7 @@ pub async fn create_waiver(
     params(IdempotencyKey),
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "The contact", body = Contact, headers(("Location" = String), ("ETag" = String))),
+        (status = 201, description = "The contact", body = ContactRecord, headers(("Location" = String), ("ETag" = String))),
         (status = 400, response = doc::BadRequest),
         (status = 403, response = doc::Forbidden),
         (status = 404, response = doc::NotFound),
@@ -390,7 +390,7 @@ pub async fn contact_plan(
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The contact", body = Contact, headers(("ETag" = String))),
+        (status = 200, description = "The contact", body = ContactRecord, headers(("ETag" = String))),
         (status = 400, response = doc::BadRequest),
         (status = 403, response = doc::Forbidden),
         (status = 404, response = doc::NotFound),

@@ -85,7 +85,8 @@ pub struct UploadParams {
 
 /// The `multipart/form-data` body of an upload: one part named `file`, with its file
 /// name in the part's `Content-Disposition`.
-#[derive(Debug, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct UploadForm {
     #[schema(value_type = String, format = Binary)]

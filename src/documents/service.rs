@@ -114,11 +114,21 @@ async fn file_part(form: &mut Multipart) -> Result<Field, AppError> {
 
 /// Reads the start of the file until its type is known (or refused): nothing is stored
 /// for a file of the wrong type.
-async fn sniffed(field: &mut Field, sniffer: &mut Sniffer, limit: u64) -> Result<(Vec<Bytes>, u64), AppError> {
+/// Read so far: the chunks, their size, and whether the part has ended (a finished part
+/// must not be polled again).
+struct Head {
+    chunks: Vec<Bytes>,
+    size: u64,
+    ended: bool,
+}
+
+async fn sniffed(field: &mut Field, sniffer: &mut Sniffer, limit: u64) -> Result<Head, AppError> {
     let mut head = Vec::new();
     let mut size = 0u64;
     while size < rules::HEAD as u64 {
-        let Some(chunk) = field.next().await else { break };
+        let Some(chunk) = field.next().await else {
+            return Ok(Head { chunks: head, size, ended: true });
+        };
         let chunk = chunk.map_err(broken)?;
         size += chunk.len() as u64;
         if size > limit {
@@ -132,7 +142,7 @@ async fn sniffed(field: &mut Field, sniffer: &mut Sniffer, limit: u64) -> Result
             Verdict::Pending => {}
         }
     }
-    Ok((head, size))
+    Ok(Head { chunks: head, size, ended: false })
 }
 
 /// Streams the rest of the file to the store, hashing it on the way.
@@ -140,20 +150,23 @@ async fn stream_to_store(
     files: &Files,
     field: &mut Field,
     sniffer: &mut Sniffer,
-    head: Vec<Bytes>,
-    mut size: u64,
+    head: Head,
     limit: u64,
     key: &str,
 ) -> Result<Stored, AppError> {
+    let Head { chunks, mut size, ended } = head;
     let name = field.content_disposition().and_then(|d| d.get_filename().map(str::to_string));
     let upload = files.store().put_multipart(&Path::from(key)).await.map_err(store_error)?;
     let mut writer = WriteMultipart::new_with_chunk_size(upload, files.part_size);
     let mut hasher = Sha256::new();
-    for chunk in head {
+    for chunk in chunks {
         hasher.update(&chunk);
         writer.put(chunk);
     }
     let result: Result<(), AppError> = async {
+        if ended {
+            return Ok(());
+        }
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(broken)?;
             size += chunk.len() as u64;
@@ -209,13 +222,13 @@ pub async fn upload(pool: &DbPool, files: &Files, up: Upload<'_>, mut form: Mult
     let Upload { suggestion_id, principal, unit_id, limit } = up;
     let mut field = file_part(&mut form).await?;
     let mut sniffer = Sniffer::default();
-    let (head, size) = sniffed(&mut field, &mut sniffer, limit).await?;
+    let head = sniffed(&mut field, &mut sniffer, limit).await?;
     let key = Files::new_key();
     {
         let mut conn = db::conn(pool).await?;
         queries::sweep_later(&mut conn, &key, Utc::now() + UPLOAD_GRACE).await?;
     }
-    let stored = match stream_to_store(files, &mut field, &mut sniffer, head, size, limit, &key).await {
+    let stored = match stream_to_store(files, &mut field, &mut sniffer, head, limit, &key).await {
         Ok(s) => s,
         Err(e) => {
             forget(pool, files, &key).await;

@@ -55,7 +55,10 @@ impl Files {
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let store = LocalFileSystem::new_with_prefix(dir)
             .map_err(|e| format!("the document folder {}: {e}", dir.display()))?
-            .with_automatic_cleanup(true);
+            .with_automatic_cleanup(true)
+            // An acknowledged upload is on disk: the file and its folder are synced before
+            // the row that points at it is written.
+            .with_fsync(true);
         Ok(Files { store: Arc::new(store), part_size: 256 * 1024, kind: "local" })
     }
 

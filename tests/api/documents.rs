@@ -166,6 +166,12 @@ async fn the_content_decides_the_type_not_the_name_or_the_declared_type() {
     assert_eq!(count(&app, "SELECT count(*) AS n FROM documents").await, 1);
     assert_eq!(files_under(&app.state.config.files_dir()).len(), 1, "only the PNG's blob");
     assert_eq!(count(&app, "SELECT count(*) AS n FROM blob_sweeps").await, 0);
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM blob_sweeps").await, 0);
+    // A file shorter than any signature is judged at its end: a tiny PDF passes, three
+    // bytes of nothing do not.
+    let tiny = upload(&app, app.token(Role::Handler), &s, "小.pdf", b"%PDF-1\n").await.expect(201).json();
+    assert_eq!((tiny["kind"].as_str(), tiny["size"].as_i64()), (Some("pdf"), Some(7)));
+    upload(&app, app.token(Role::Handler), &s, "x.pdf", b"w\xff\xfe").await.problem(415, "unsupported_file_type");
     // Not multipart at all.
     let res =
         app.post(&format!("/api/v1/documents?suggestion_id={s}")).as_(Role::Handler).body("application/pdf", pdf(100));

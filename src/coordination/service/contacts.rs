@@ -149,7 +149,7 @@ pub async fn to_contacts(
     conn: &mut AsyncPgConnection,
     viewer: &Viewer,
     rows: Vec<ContactRow>,
-) -> Result<Vec<Contact>, AppError> {
+) -> Result<Vec<ContactRecord>, AppError> {
     let deputy_view = viewer.deputy_id.is_some() && !viewer.privileged;
     let mut ids: Vec<Uuid> = rows.iter().flat_map(|r| r.deputy_ids.iter().copied()).collect();
     ids.sort();
@@ -163,7 +163,7 @@ pub async fn to_contacts(
     }
     Ok(rows
         .into_iter()
-        .map(|r| Contact {
+        .map(|r| ContactRecord {
             deputies: r
                 .deputy_ids
                 .iter()
