@@ -142,10 +142,15 @@ pub enum Today {
     Fixed(NaiveDate),
 }
 
+/// The date in Asia/Shanghai of an instant (a decision's day, say).
+pub fn local_date(at: chrono::DateTime<chrono::Utc>) -> NaiveDate {
+    (at + Duration::hours(8)).date_naive()
+}
+
 impl Today {
     pub fn date(self) -> NaiveDate {
         match self {
-            Today::Shanghai => (chrono::Utc::now() + Duration::hours(8)).date_naive(),
+            Today::Shanghai => local_date(chrono::Utc::now()),
             Today::Fixed(day) => day,
         }
     }
@@ -186,6 +191,13 @@ impl Clock {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_instant_has_its_date_in_shanghai() {
+        let at = |t: &str| t.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+        assert_eq!(local_date(at("2026-12-02T15:59:59Z")).to_string(), "2026-12-02");
+        assert_eq!(local_date(at("2026-12-02T16:00:00Z")).to_string(), "2026-12-03");
+    }
+
     use super::*;
 
     fn d(s: &str) -> NaiveDate {

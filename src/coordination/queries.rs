@@ -402,7 +402,8 @@ pub async fn extensions_approved_on(conn: &mut AsyncPgConnection, assignment_id:
         .select(extensions::decided_at)
         .load(conn)
         .await?;
-    Ok(at.into_iter().flatten().map(|t| t.date_naive()).collect())
+    // The day of the decision where the bureau is, not in UTC.
+    Ok(at.into_iter().flatten().map(crate::calendar::days::local_date).collect())
 }
 
 /// The assignment an extension belongs to.

@@ -615,3 +615,64 @@ async fn a_confidential_deputys_name_reaches_only_the_office_and_admins() {
     assert!(payloads.len() > 5);
     assert!(payloads.iter().all(|p| !p.contains("曹孟") && !p.contains("13900001111")), "{payloads:?}");
 }
+
+#[actix_web::test]
+async fn an_approved_extension_calls_for_progress_feedback_until_the_reply() {
+    let app = TestApp::new().await;
+    let yang = app
+        .post("/api/v1/deputies")
+        .as_(Role::Office)
+        .json(&json!({"body": "npc", "name": "杨国哲"}))
+        .send()
+        .await
+        .expect(201)
+        .json();
+    let (_, items) = assigned(
+        &app,
+        "240308",
+        json!([{"unit_id": app.units.bureau, "role": "lead", "section_id": app.units.construction}]),
+        json!({"proposer_id": yang["id"]}),
+    )
+    .await;
+    let lead = id(&items[0]);
+    let handler = app.token(Role::Handler).to_string();
+    let until = (chrono::NaiveDate::parse_from_str(items[0]["due_on"].as_str().unwrap(), "%Y-%m-%d").unwrap()
+        + chrono::Months::new(2))
+    .to_string();
+    let ext = app
+        .post(&format!("/api/v1/assignments/{lead}/extensions"))
+        .bearer(&handler)
+        .json(&json!({"reason": "需进行现场踏勘", "requested_until": until}))
+        .send()
+        .await
+        .expect(201)
+        .json();
+    let today = jianyi::calendar::Today::default().date();
+    let decision =
+        json!({"approve": true, "explanation": "已电话向代表说明延期原因", "explained_on": today.to_string()});
+    app.post(&format!("/api/v1/extensions/{}/decision", id(&ext)))
+        .as_(Role::Office)
+        .if_match(1)
+        .json(&decision)
+        .send()
+        .await
+        .expect(200);
+    let plan_path = format!("/api/v1/contacts/plan?assignment_id={lead}");
+    let plan = app.get(&plan_path).bearer(&handler).send().await.expect(200).json();
+    let feedback =
+        plan["items"].as_array().unwrap().iter().find(|o| o["obligation"] == "progress_feedback").unwrap().clone();
+    assert_eq!(feedback["due_on"], (today + chrono::Months::new(3)).to_string());
+    assert!(feedback["done_on"].is_null());
+    // The contact that explained the delay names the extension; the next feedback counts
+    // from the one recorded.
+    let contact = json!({"assignment_id": lead, "kind": "progress_feedback", "channel": "phone",
+        "contacted_on": today.to_string(), "staff": ["李明"], "deputy_ids": [yang["id"]],
+        "summary": "向代表说明延期原因及办理进展", "extension_id": ext["id"]});
+    let c = app.post("/api/v1/contacts").bearer(&handler).json(&contact).send().await.expect(201).json();
+    assert_eq!(c["extension_id"], ext["id"]);
+    let plan = app.get(&plan_path).bearer(&handler).send().await.expect(200).json();
+    let feedback =
+        plan["items"].as_array().unwrap().iter().find(|o| o["obligation"] == "progress_feedback").unwrap().clone();
+    assert_eq!(feedback["due_on"], (today + chrono::Months::new(3)).to_string());
+    assert_eq!(feedback["due_state"], "on_track");
+}
