@@ -54,8 +54,9 @@ IDLE=$(rss VmRSS)
 
 # Four uploads at once: the peak RSS (VmHWM) over idle.
 T0=$(now)
-for i in 1 2 3 4; do upload "$WORK/four-$i.json" & done
-wait
+UPLOADS=()
+for i in 1 2 3 4; do upload "$WORK/four-$i.json" & UPLOADS+=($!); done
+wait "${UPLOADS[@]}"
 T1=$(now)
 PEAK=$(rss VmHWM)
 echo "four concurrent ${MIB} MiB uploads: $(python3 -c "print(f'{4 * $SIZE / 1048576 / ($T1 - $T0):.0f}')") MiB/s in all; peak RSS $((PEAK / 1024)) MiB, idle $((IDLE / 1024)) MiB: $(((PEAK - IDLE) / 1024)) MiB over idle"

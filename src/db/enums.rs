@@ -428,6 +428,67 @@ db_enum! {
     }
 }
 
+db_enum! {
+    /// Where a reply (答复) stands: drafted by the section, then reviewed by the section
+    /// head, the office and the leader, then the signed and sealed scan is attached.
+    pub enum ReplyState {
+        Draft = "draft",
+        /// With the section head (科室负责人审核: substance).
+        SectionReview = "section_review",
+        /// With the office (办公室审核: format, co-handlers, contact).
+        OfficeReview = "office_review",
+        /// With the leader (分管领导审签: direction; signs).
+        LeaderReview = "leader_review",
+        /// Approved and signed off by the leader: the letter can be generated.
+        Approved = "approved",
+        /// The signed and sealed scan is attached: the final version.
+        Signed = "signed",
+    }
+}
+
+db_enum! {
+    /// A reply's class, marked on its first page.
+    pub enum ReplyClass {
+        /// Solved or basically solved (已解决或基本解决).
+        A = "A",
+        /// Being solved or in plan (正在解决或列入计划解决).
+        B = "B",
+        /// To be solved later: conditions not met (因条件限制留作参考或以后解决).
+        C = "C",
+        /// Kept for reference (留作参考).
+        D = "D",
+    }
+}
+
+db_enum! {
+    /// A co-handler's sign-off (会签) of one revision of the lead's reply.
+    pub enum SignoffState {
+        /// Asked, not yet answered.
+        Pending = "pending",
+        Agreed = "agreed",
+        /// Comments returned: the lead revises, or escalates to the office.
+        Disagreed = "disagreed",
+        /// The lead asked the office to settle the disagreement.
+        Escalated = "escalated",
+        /// The office settled it: the revision goes ahead.
+        Settled = "settled",
+        /// A later revision replaced the one asked about.
+        Superseded = "superseded",
+    }
+}
+
+db_enum! {
+    /// A stage of the reply's review.
+    pub enum ReplyStage {
+        /// The section head: substance.
+        Section = "section",
+        /// The office: format, class, co-handlers' input, contact with the deputy.
+        Office = "office",
+        /// The responsible leader: direction; signs.
+        Leader = "leader",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use diesel::deserialize::FromSql;
@@ -473,7 +534,11 @@ mod tests {
             Decision,
             ContactKind,
             ContactChannel,
-            DocNoKind
+            DocNoKind,
+            ReplyState,
+            ReplyClass,
+            SignoffState,
+            ReplyStage
         );
         assert_eq!(Role::ALL.len(), 8);
         assert_eq!(serde_json::from_str::<HandlingRole>("\"co\"").unwrap(), HandlingRole::Co);

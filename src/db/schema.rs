@@ -317,6 +317,8 @@ diesel::table! {
         require_pre_handling_contact -> Bool,
         progress_feedback_months -> Int4,
         key_requires_face_to_face -> Bool,
+        reply_classes -> Array<Text>,
+        key_requires_head_signature -> Bool,
         version -> Int4,
         updated_at -> Timestamptz,
     }
@@ -400,6 +402,97 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    reply_templates (id) {
+        id -> Uuid,
+        category -> Nullable<Text>,
+        name -> Text,
+        body -> Text,
+        version -> Int4,
+        created_by -> Uuid,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    replies (id) {
+        id -> Uuid,
+        assignment_id -> Uuid,
+        suggestion_id -> Uuid,
+        unit_id -> Uuid,
+        section_id -> Nullable<Uuid>,
+        round -> Int4,
+        state -> Text,
+        revision -> Int4,
+        drafted_by -> Uuid,
+        submitted_at -> Nullable<Timestamptz>,
+        approved_at -> Nullable<Timestamptz>,
+        approved_by -> Nullable<Uuid>,
+        final_document_id -> Nullable<Uuid>,
+        signed_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    reply_revisions (reply_id, revision) {
+        reply_id -> Uuid,
+        revision -> Int4,
+        class -> Nullable<Text>,
+        body -> Text,
+        doc_no -> Nullable<Text>,
+        signer -> Nullable<Text>,
+        leader_name -> Nullable<Text>,
+        leader_phone -> Nullable<Text>,
+        handler_name -> Nullable<Text>,
+        handler_phone -> Nullable<Text>,
+        cc_units -> Array<Text>,
+        points -> Array<Text>,
+        template_id -> Nullable<Uuid>,
+        saved_by -> Uuid,
+        saved_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    reply_signoffs (id) {
+        id -> Uuid,
+        reply_id -> Uuid,
+        revision -> Int4,
+        assignment_id -> Uuid,
+        unit_id -> Uuid,
+        state -> Text,
+        comment -> Nullable<Text>,
+        requested_by -> Uuid,
+        requested_at -> Timestamptz,
+        answered_by -> Nullable<Uuid>,
+        answered_at -> Nullable<Timestamptz>,
+        settled_by -> Nullable<Uuid>,
+        settled_at -> Nullable<Timestamptz>,
+        settle_note -> Nullable<Text>,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    reply_decisions (id) {
+        id -> Uuid,
+        reply_id -> Uuid,
+        stage -> Text,
+        decision -> Text,
+        comment -> Nullable<Text>,
+        revision -> Int4,
+        class_before -> Nullable<Text>,
+        class_after -> Nullable<Text>,
+        class_reason -> Nullable<Text>,
+        decided_by -> Uuid,
+        decided_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(users -> units (unit_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
@@ -414,6 +507,10 @@ diesel::joinable!(document_grants -> documents (document_id));
 diesel::joinable!(opinions -> assignments (assignment_id));
 diesel::joinable!(opinion_decisions -> opinions (opinion_id));
 diesel::joinable!(contacts -> assignments (assignment_id));
+diesel::joinable!(replies -> assignments (assignment_id));
+diesel::joinable!(reply_revisions -> replies (reply_id));
+diesel::joinable!(reply_signoffs -> replies (reply_id));
+diesel::joinable!(reply_decisions -> replies (reply_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     units,
@@ -442,4 +539,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     opinion_decisions,
     opinion_waivers,
     contacts,
+    reply_templates,
+    replies,
+    reply_revisions,
+    reply_signoffs,
+    reply_decisions,
 );

@@ -13,6 +13,7 @@ use crate::app::AppState;
 use crate::audit;
 use crate::auth::{Operation, Principal};
 use crate::db;
+use crate::db::enums::ReplyClass;
 use crate::db::schema::settings;
 use crate::error::{AppError, FieldError};
 use crate::http::etag::{IfMatch, tagged};
@@ -31,6 +32,11 @@ pub struct Settings {
     pub progress_feedback_months: i32,
     /// Key suggestions need a face-to-face contact (面商). Default on.
     pub key_requires_face_to_face: bool,
+    /// The reply classes in use, in order (some places use only A/B/C). Default A, B, C, D.
+    pub reply_classes: Vec<ReplyClass>,
+    /// The head of the bureau signs the replies to key suggestions (a leader who is not
+    /// the head cannot give the last approval). Default off.
+    pub key_requires_head_signature: bool,
     pub version: i32,
     pub updated_at: DateTime<Utc>,
 }
@@ -43,6 +49,9 @@ pub struct SettingsPatch {
     #[schema(minimum = 1, maximum = 24)]
     pub progress_feedback_months: Option<i32>,
     pub key_requires_face_to_face: Option<bool>,
+    /// One to four of A, B, C, D, each once.
+    pub reply_classes: Option<Vec<ReplyClass>>,
+    pub key_requires_head_signature: Option<bool>,
 }
 
 pub async fn get(conn: &mut AsyncPgConnection) -> QueryResult<Settings> {
@@ -102,6 +111,18 @@ pub async fn update_settings(
             "from 1 to 24 months",
         )]));
     }
+    if let Some(classes) = &patch.reply_classes {
+        let mut seen = classes.clone();
+        seen.sort_by_key(|c| c.as_str());
+        seen.dedup();
+        if classes.is_empty() || seen.len() != classes.len() {
+            return Err(AppError::validation(vec![FieldError::new(
+                "reply_classes",
+                "invalid",
+                "one to four of A, B, C, D, each once",
+            )]));
+        }
+    }
     let mut conn = state.conn().await?;
     let actor = principal.actor();
     let after = db::transaction(&mut conn, async |conn| {
@@ -115,6 +136,9 @@ pub async fn update_settings(
                     .eq(patch.progress_feedback_months.unwrap_or(before.progress_feedback_months)),
                 settings::key_requires_face_to_face
                     .eq(patch.key_requires_face_to_face.unwrap_or(before.key_requires_face_to_face)),
+                settings::reply_classes.eq(patch.reply_classes.as_ref().unwrap_or(&before.reply_classes)),
+                settings::key_requires_head_signature
+                    .eq(patch.key_requires_head_signature.unwrap_or(before.key_requires_head_signature)),
                 settings::version.eq(settings::version + 1),
                 settings::updated_at.eq(diesel::dsl::now),
             ))
@@ -126,6 +150,8 @@ pub async fn update_settings(
                 "require_pre_handling_contact": s.require_pre_handling_contact,
                 "progress_feedback_months": s.progress_feedback_months,
                 "key_requires_face_to_face": s.key_requires_face_to_face,
+                "reply_classes": s.reply_classes,
+                "key_requires_head_signature": s.key_requires_head_signature,
             })
         };
         audit::record(conn, &actor, "settings.update", "settings", "settings", Some(snap(&before)), Some(snap(&after)))

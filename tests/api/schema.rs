@@ -78,6 +78,13 @@ async fn every_enum_column_checks_the_values_of_its_rust_enum() {
         ("opinion_decisions", "decision", values!(Decision)),
         ("contacts", "kind", values!(ContactKind)),
         ("contacts", "channel", values!(ContactChannel)),
+        ("replies", "state", values!(ReplyState)),
+        ("reply_revisions", "class", values!(ReplyClass)),
+        ("reply_signoffs", "state", values!(SignoffState)),
+        ("reply_decisions", "stage", values!(ReplyStage)),
+        ("reply_decisions", "decision", values!(Decision)),
+        ("reply_decisions", "class_before", values!(ReplyClass)),
+        ("reply_decisions", "class_after", values!(ReplyClass)),
     ]
     .into_iter()
     .map(|(t, c, v)| ((t.to_string(), c.to_string()), v))
