@@ -25,7 +25,7 @@ use crate::error::AppError;
 use crate::http::metrics::Metrics;
 use crate::http::pagination::CursorCodec;
 use crate::http::{json, request_context};
-use crate::{assignments, audit, auth, calendar, coordination, directory, documents, ops, suggestions};
+use crate::{assignments, audit, auth, calendar, coordination, directory, documents, ops, replies, suggestions};
 
 /// How long another instance's calendar change may take to show in due states.
 const CALENDAR_TTL: std::time::Duration = std::time::Duration::from_secs(60);
@@ -127,6 +127,7 @@ pub fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(directory::settings::routes)
             .configure(documents::routes::routes)
             .configure(coordination::routes::routes)
+            .configure(replies::routes::routes)
             .configure(audit::routes::routes),
     );
     cfg.configure(ops::routes::routes);

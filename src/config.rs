@@ -54,6 +54,9 @@ pub struct Config {
     pub upload_limit: u64,
     /// `JIANYI_FILES_DIR`: the local document store (default: `files` in the data dir).
     pub files_dir: Option<PathBuf>,
+    /// `JIANYI_FONT_DIR`: where the letters' fonts are (NotoSerifCJK-Regular.ttc and
+    /// -Bold.ttc); unset, the system's font folders are searched.
+    pub font_dir: Option<PathBuf>,
     /// `JIANYI_S3_*`: an S3-compatible document store instead of the local folder.
     pub s3: Option<S3Config>,
 }
@@ -121,6 +124,7 @@ impl Default for Config {
             job_interval: Duration::from_secs(15 * 60),
             upload_limit: 50 * 1024 * 1024,
             files_dir: None,
+            font_dir: None,
             s3: None,
         }
     }
@@ -173,6 +177,7 @@ impl Config {
             job_interval: duration(&var, "JIANYI_JOB_INTERVAL", d.job_interval)?,
             upload_limit: number(&var, "JIANYI_UPLOAD_LIMIT", d.upload_limit, 1024)?,
             files_dir: var("JIANYI_FILES_DIR").map(PathBuf::from),
+            font_dir: var("JIANYI_FONT_DIR").map(PathBuf::from),
             s3: var("JIANYI_S3_BUCKET").map(|bucket| S3Config {
                 bucket,
                 endpoint: var("JIANYI_S3_ENDPOINT"),

@@ -40,6 +40,11 @@ pub enum Operation {
     /// Read documents and download their content.
     DocumentRead,
     ReplyDraft,
+    /// Read replies: the drafting unit every state, reviewers once submitted, a deputy
+    /// the signed replies to their own suggestions.
+    ReplyRead,
+    /// Answer a sign-off (会签) request of the lead's draft.
+    SignOff,
     ReviewSection,
     ReviewOffice,
     ReviewLeader,
@@ -55,7 +60,7 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 28] = [
+    pub const ALL: [Operation; 30] = [
         Operation::DirectoryRead,
         Operation::DirectoryWrite,
         Operation::DeputyRead,
@@ -75,6 +80,8 @@ impl Operation {
         Operation::DocumentWrite,
         Operation::DocumentRead,
         Operation::ReplyDraft,
+        Operation::ReplyRead,
+        Operation::SignOff,
         Operation::ReviewSection,
         Operation::ReviewOffice,
         Operation::ReviewLeader,
@@ -174,6 +181,11 @@ pub const POLICY: &[(Operation, &[(Role, Reach)])] = &[
         &[(R::Office, All), (R::Leader, All), (R::SectionHead, OwnUnit), (R::Handler, OwnUnit), (R::CoHandler, OwnCo)],
     ),
     (O::ReplyDraft, &[(R::SectionHead, OwnUnit), (R::Handler, OwnUnit)]),
+    (
+        O::ReplyRead,
+        &[(R::Office, All), (R::Leader, All), (R::SectionHead, OwnUnit), (R::Handler, OwnUnit), (R::Deputy, Own)],
+    ),
+    (O::SignOff, &[(R::CoHandler, OwnCo)]),
     (O::ReviewSection, &[(R::SectionHead, OwnUnit)]),
     (O::ReviewOffice, &[(R::Office, All)]),
     (O::ReviewLeader, &[(R::Leader, Responsible)]),
@@ -259,6 +271,8 @@ mod tests {
         (O::DocumentWrite, ["-", "all", "-", "unit", "unit", "co", "-", "-"]),
         (O::DocumentRead, ["-", "all", "all", "unit", "unit", "co", "-", "-"]),
         (O::ReplyDraft, ["-", "-", "-", "unit", "unit", "-", "-", "-"]),
+        (O::ReplyRead, ["-", "all", "all", "unit", "unit", "-", "own", "-"]),
+        (O::SignOff, ["-", "-", "-", "-", "-", "co", "-", "-"]),
         (O::ReviewSection, ["-", "-", "-", "unit", "-", "-", "-", "-"]),
         (O::ReviewOffice, ["-", "all", "-", "-", "-", "-", "-", "-"]),
         (O::ReviewLeader, ["-", "-", "resp", "-", "-", "-", "-", "-"]),

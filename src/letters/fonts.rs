@@ -5,7 +5,7 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use krilla::text::Font;
 use skrifa::instance::{LocationRef, Size};
@@ -89,6 +89,13 @@ impl Fonts {
             ));
         };
         Ok(Self { regular: Loaded::open(&found.join(REGULAR))?, bold: Loaded::open(&found.join(BOLD))? })
+    }
+
+    /// The process's fonts, loaded on first use from `dir` (the first caller's) or the
+    /// search path; the error says how to install them.
+    pub fn shared(dir: Option<&Path>) -> Result<&'static Fonts, String> {
+        static FONTS: OnceLock<Result<Fonts, String>> = OnceLock::new();
+        FONTS.get_or_init(|| Fonts::load(dir)).as_ref().map_err(Clone::clone)
     }
 
     fn loaded(&self, face: Face) -> &Loaded {

@@ -3,3 +3,8 @@
 //! and the signed and sealed scan as the final version. Reply templates per category.
 
 pub mod body;
+pub mod model;
+pub mod queries;
+pub mod routes;
+pub mod rules;
+pub mod service;

@@ -9,7 +9,7 @@ use diesel_async::AsyncPgConnection;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::audit::{self, Actor, Event};
+use crate::audit::{self, Actor};
 use crate::error::AppError;
 
 /// Records a change: its audit row (before and after) and its event.
@@ -22,8 +22,5 @@ async fn record(
     kind: &'static str,
     payload: Value,
 ) -> Result<(), AppError> {
-    let (entity_type, id, version) = entity;
-    audit::record(conn, actor, action, entity_type, &id.to_string(), snapshots.0, Some(snapshots.1)).await?;
-    audit::emit(conn, &[Event { kind, entity_type, entity_id: id, version: Some(version), payload }]).await?;
-    Ok(())
+    Ok(audit::record_with_event(conn, actor, action, entity, snapshots, kind, payload).await?)
 }
