@@ -3,7 +3,7 @@
 //! diesel, and a value the code does not know is an error when read — never a default.
 
 /// Declares an enum stored as `text`: its values as written in the database and in JSON
-/// (the variants' snake_case names, which OpenAPI lists; a test holds the two together),
+/// (the same text in both, which OpenAPI lists; a test holds the two together),
 /// `as_str` and `parse`, `ALL`, and diesel's `ToSql`/`FromSql`.
 macro_rules! db_enum {
     (
@@ -17,9 +17,8 @@ macro_rules! db_enum {
             diesel::AsExpression, diesel::FromSqlRow,
         )]
         #[diesel(sql_type = diesel::sql_types::Text)]
-        #[serde(rename_all = "snake_case")]
         pub enum $name {
-            $( $(#[$vmeta])* $variant ),*
+            $( $(#[$vmeta])* #[serde(rename = $text)] $variant ),*
         }
 
         impl $name {

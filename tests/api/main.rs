@@ -15,5 +15,6 @@ mod documents;
 mod matrix;
 mod openapi;
 mod ops;
+mod replies;
 mod schema;
 mod suggestions;
