@@ -46,7 +46,7 @@ creating requests accept `Idempotency-Key`; lists page with `limit` and `cursor`
     components(
         schemas(
             Problem, FieldError, crate::suggestions::model::SortOrder, crate::http::dates::Day,
-            crate::http::dates::Year, crate::http::dates::Moment, crate::replies::model::LetterFormat,
+            crate::http::dates::Year, crate::http::dates::Moment, crate::letters::LetterFormat,
             crate::replies::rules::Granularity
         ),
         responses(

@@ -104,6 +104,7 @@ CREATE TABLE reply_signoffs (
 );
 -- One live request per co-handler and reply.
 CREATE UNIQUE INDEX reply_signoffs_live_key ON reply_signoffs (reply_id, assignment_id) WHERE state <> 'superseded';
+CREATE INDEX reply_signoffs_revision_idx ON reply_signoffs (reply_id, revision);
 CREATE INDEX reply_signoffs_unit_id_idx ON reply_signoffs (unit_id, state);
 CREATE INDEX reply_signoffs_assignment_id_idx ON reply_signoffs (assignment_id);
 CREATE INDEX reply_signoffs_requested_by_idx ON reply_signoffs (requested_by);
@@ -127,5 +128,5 @@ CREATE TABLE reply_decisions (
     FOREIGN KEY (reply_id, revision) REFERENCES reply_revisions (reply_id, revision),
     CHECK ((class_after IS NULL) = (class_reason IS NULL))
 );
-CREATE INDEX reply_decisions_reply_id_idx ON reply_decisions (reply_id, decided_at);
+CREATE INDEX reply_decisions_reply_id_idx ON reply_decisions (reply_id, revision);
 CREATE INDEX reply_decisions_decided_by_idx ON reply_decisions (decided_by);

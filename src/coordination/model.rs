@@ -172,6 +172,15 @@ pub struct OpinionFilter {
     pub suggestion_id: Uuid,
 }
 
+/// The format of an opinion letter.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct OpinionLetterParams {
+    #[serde(default)]
+    pub format: crate::letters::LetterFormat,
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = opinion_waivers)]
 pub struct WaiverRow {

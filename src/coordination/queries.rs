@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::coordination::model::{ContactRow, DecisionRow, OpinionRow, WaiverRow};
 use crate::db::enums::{
     AssignmentState, ContactChannel, ContactKind, Decision, DeliveryChannel, DocNoKind, ExtensionStatus, HandlingRole,
-    OpinionStage, OpinionState,
+    OpinionStage, OpinionState, Source,
 };
 use crate::db::schema::{
     assignments, contacts, doc_no_series, extensions, opinion_decisions, opinion_waivers, opinions, suggestions, units,
@@ -434,6 +434,28 @@ pub async fn proposers(
 }
 
 /// Whether a unit is the bureau or one of its sections.
+/// What an opinion letter names of its suggestion: source, session, number.
+pub async fn heading(
+    conn: &mut AsyncPgConnection,
+    suggestion_id: Uuid,
+) -> QueryResult<(Source, Option<String>, String)> {
+    suggestions::table
+        .filter(suggestions::id.eq(suggestion_id))
+        .select((suggestions::source, suggestions::session_label, suggestions::external_no))
+        .first(conn)
+        .await
+}
+
+/// The round of an assignment.
+pub async fn round_of(conn: &mut AsyncPgConnection, assignment_id: Uuid) -> QueryResult<i32> {
+    assignments::table.filter(assignments::id.eq(assignment_id)).select(assignments::round).first(conn).await
+}
+
+/// A unit's liaison and phone.
+pub async fn liaison(conn: &mut AsyncPgConnection, unit_id: Uuid) -> QueryResult<(Option<String>, Option<String>)> {
+    units::table.filter(units::id.eq(unit_id)).select((units::liaison_name, units::liaison_phone)).first(conn).await
+}
+
 pub async fn is_bureau_unit(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
     use crate::db::enums::UnitKind;
     let kind: UnitKind = units::table.filter(units::id.eq(id)).select(units::kind).first(conn).await?;

@@ -12,6 +12,7 @@ use crate::error::AppError;
 use crate::http::etag::{IfMatch, tagged};
 use crate::http::idempotency::{Created, IdempotencyKey, create_once};
 use crate::http::json::Json;
+use crate::letters;
 use crate::openapi as doc;
 
 async fn opinion_answer(state: &AppState, principal: &Principal, id: Uuid) -> Result<HttpResponse, AppError> {
@@ -125,6 +126,36 @@ pub async fn get_opinion(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     opinion_answer(&state, &principal, *id).await
+}
+
+/// The opinion as a formal letter (协办意见函) to the lead unit, laid out after GB/T 9704
+/// by the same generator as the reply letters: PDF or DOCX.
+#[utoipa::path(
+    tag = "coordination",
+    params(("id" = Uuid, Path), OpinionLetterParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The letter", content(
+            (Vec<u8> = "application/pdf"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+        ), headers(("Content-Disposition" = String))),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
+#[get("/{id}/letter")]
+pub async fn opinion_letter(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    params: web::Query<OpinionLetterParams>,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = state.conn().await?;
+    let letter = opinions::letter(&mut conn, &principal, *id).await?;
+    drop(conn);
+    Ok(letters::response(letters::render(letter, params.format, state.config.font_dir.clone()).await?))
 }
 
 /// Changes a draft (its unit). Requires `If-Match`.
@@ -417,6 +448,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(list_opinions)
             .service(co_opinions)
             .service(get_opinion)
+            .service(opinion_letter)
             .service(update_opinion)
             .service(submit_opinion)
             .service(decide_opinion)

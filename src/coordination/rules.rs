@@ -8,6 +8,8 @@ use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::db::enums::Source;
+
 pub use crate::db::enums::{ContactKind, Decision, OpinionStage, OpinionState};
 
 /// What can happen to an opinion.
@@ -94,6 +96,24 @@ pub fn stage_of(state: OpinionState) -> Option<OpinionStage> {
 /// A document number from a unit's series: `{unit}协〔{year}〕{n}号`.
 pub fn opinion_doc_no(unit_name: &str, year: i32, n: i32) -> String {
     format!("{unit_name}协〔{year}〕{n}号")
+}
+
+/// The opinion letter's title: 关于市十六届人大二次会议第183050号代表建议的协办意见.
+pub fn opinion_title(source: Source, session_label: Option<&str>, external_no: &str) -> String {
+    let kind = match source {
+        Source::Npc => "代表建议",
+        Source::Cppcc => "提案",
+    };
+    format!("关于{}第{external_no}号{kind}的协办意见", session_label.unwrap_or(""))
+}
+
+/// The opinion's paragraphs: its text, a paragraph a line.
+pub fn opinion_blocks(body: &str) -> Vec<crate::letters::Block> {
+    body.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| crate::letters::Block::Paragraph(l.to_string()))
+        .collect()
 }
 
 /// Where a co-handling unit's opinion stands for the lead.

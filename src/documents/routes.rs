@@ -196,7 +196,7 @@ pub async fn download_document(
         got.into_stream().map(|chunk| chunk.map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string())));
     let mut res = HttpResponse::build(status);
     res.insert_header((header::CONTENT_TYPE, row.kind.media_type()))
-        .insert_header((header::CONTENT_DISPOSITION, rules::content_disposition(&row.name, false)))
+        .insert_header((header::CONTENT_DISPOSITION, crate::http::download::content_disposition(&row.name, false)))
         .insert_header((header::ETAG, etag))
         .insert_header((header::ACCEPT_RANGES, "bytes"))
         .insert_header((header::CACHE_CONTROL, "private, no-cache"))

@@ -211,23 +211,6 @@ pub fn clean_name(raw: Option<&str>, kind: DocumentKind) -> String {
     format!("{stem}{ext}")
 }
 
-/// `Content-Disposition` after RFC 6266: an ASCII fallback and the UTF-8 name as
-/// `filename*`.
-pub fn content_disposition(name: &str, inline: bool) -> String {
-    let fallback: String =
-        name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
-    let mut encoded = String::new();
-    for b in name.bytes() {
-        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
-            encoded.push(b as char);
-        } else {
-            encoded.push_str(&format!("%{b:02X}"));
-        }
-    }
-    let kind = if inline { "inline" } else { "attachment" };
-    format!("{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
-}
-
 /// What a `Range` header asks of a file of `len` bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RangeAnswer {
@@ -370,12 +353,6 @@ mod tests {
         let kept = clean_name(Some(&long), DocumentKind::Docx);
         assert_eq!(kept.chars().count(), NAME_MAX);
         assert!(kept.ends_with("长.docx"));
-    }
-
-    #[test]
-    fn the_disposition_carries_the_utf8_name() {
-        let d = content_disposition("答复 \"1\".pdf", false);
-        assert_eq!(d, "attachment; filename=\"__ _1_.pdf\"; filename*=UTF-8''%E7%AD%94%E5%A4%8D%20%221%22.pdf");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! and xlsx bodies, text fields, ETag/If-Match, Idempotency-Key, cursor pagination, metrics.
 
 pub mod dates;
+pub mod download;
 pub mod etag;
 pub mod idempotency;
 pub mod json;

@@ -8,9 +8,16 @@ pub mod fonts;
 pub mod layout;
 pub mod pdf;
 
+use actix_web::HttpResponse;
+use actix_web::http::{StatusCode, header};
 use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 pub use fonts::Fonts;
+
+use crate::error::AppError;
+use crate::http::download::content_disposition;
 
 /// One block of a letter's body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +77,70 @@ pub fn file_name(title: &str, extension: &str) -> String {
         .collect();
     let base = base.trim().trim_matches('.');
     format!("{}.{extension}", if base.is_empty() { "letter" } else { base })
+}
+
+/// A letter's format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LetterFormat {
+    /// PDF with the CJK fonts embedded and subset; the text extractable.
+    #[default]
+    Pdf,
+    /// DOCX, editable in Word and WPS.
+    Docx,
+}
+
+impl LetterFormat {
+    pub fn media_type(self) -> &'static str {
+        match self {
+            LetterFormat::Pdf => "application/pdf",
+            LetterFormat::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        }
+    }
+
+    fn extension(self) -> &'static str {
+        match self {
+            LetterFormat::Pdf => "pdf",
+            LetterFormat::Docx => "docx",
+        }
+    }
+}
+
+/// A rendered letter: its file name, format and bytes.
+pub struct Rendered {
+    pub file_name: String,
+    pub format: LetterFormat,
+    pub bytes: Vec<u8>,
+}
+
+/// Renders a letter off the request threads (a PDF takes milliseconds of CPU). Without
+/// the fonts a PDF is a 503 that says how to install them.
+pub async fn render(
+    letter: Letter,
+    format: LetterFormat,
+    font_dir: Option<std::path::PathBuf>,
+) -> Result<Rendered, AppError> {
+    let file_name = file_name(&letter.title, format.extension());
+    let bytes = actix_web::rt::task::spawn_blocking(move || match format {
+        LetterFormat::Pdf => {
+            let fonts = Fonts::shared(font_dir.as_deref())
+                .map_err(|e| AppError::new(StatusCode::SERVICE_UNAVAILABLE, "letter_fonts_missing", e))?;
+            pdf::render(&letter, fonts).map_err(AppError::internal)
+        }
+        LetterFormat::Docx => docx::render(&letter).map_err(AppError::internal),
+    })
+    .await
+    .map_err(|e| AppError::internal(e.to_string()))??;
+    Ok(Rendered { file_name, format, bytes })
+}
+
+/// A rendered letter as a download.
+pub fn response(r: Rendered) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(r.format.media_type())
+        .insert_header((header::CONTENT_DISPOSITION, content_disposition(&r.file_name, false)))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(r.bytes)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::db::enums::{Decision, ReplyClass, ReplyStage, ReplyState, SignoffState};
 use crate::db::schema::{replies, reply_decisions, reply_revisions, reply_signoffs, reply_templates};
 use crate::documents::model::Document;
+use crate::letters::LetterFormat;
 use crate::replies::rules::{DiffOp, Granularity, ReplyAction};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -432,15 +433,6 @@ pub struct NewReplyDecision {
 #[serde(deny_unknown_fields)]
 pub struct FinalVersion {
     pub document_id: Uuid,
-}
-
-/// The letter's format.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum LetterFormat {
-    #[default]
-    Pdf,
-    Docx,
 }
 
 #[derive(Debug, Clone, Deserialize, IntoParams)]

@@ -1,13 +1,11 @@
 //! `/api/v1/replies`, `/api/v1/signoffs` and `/api/v1/reply-templates`.
 
-use actix_web::http::header;
 use actix_web::{HttpResponse, get, patch, post, web};
 use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::db::enums::SignoffState;
-use crate::documents::rules::content_disposition;
 use crate::error::AppError;
 use crate::http::etag::{IfMatch, tagged};
 use crate::http::idempotency::{Created, IdempotencyKey, create_once};
@@ -335,15 +333,6 @@ pub async fn attach_final(
     reply_answer(&state, &principal, *id).await
 }
 
-/// Sends a rendered letter as a download.
-pub fn letter_response(r: letters::Rendered) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(r.media_type)
-        .insert_header((header::CONTENT_DISPOSITION, content_disposition(&r.file_name, false)))
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .body(r.bytes)
-}
-
 /// The formal letter (答复函) of the reply's current revision, laid out after GB/T 9704:
 /// PDF (CJK fonts embedded and subset; text extractable) or DOCX (for Word and WPS).
 /// `suggestion_id` picks the suggestion whose proposers it addresses, for replies to
@@ -374,7 +363,7 @@ pub async fn reply_letter(
     let mut conn = state.conn().await?;
     let letter = letters::of_reply(&mut conn, &principal, *id, params.suggestion_id).await?;
     drop(conn);
-    Ok(letter_response(letters::render(letter, params.format, state.config.font_dir.clone()).await?))
+    Ok(crate::letters::response(crate::letters::render(letter, params.format, state.config.font_dir.clone()).await?))
 }
 
 /// Which of the caller's sign-offs to list.

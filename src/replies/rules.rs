@@ -133,15 +133,6 @@ pub fn letter_title(source: Source, session_label: Option<&str>, external_no: &s
     format!("关于{}第{external_no}号{kind}的答复", session_label.unwrap_or(""))
 }
 
-/// The opinion letter's title: 关于对第183050号代表建议的协办意见.
-pub fn opinion_title(source: Source, session_label: Option<&str>, external_no: &str) -> String {
-    let kind = match source {
-        Source::Npc => "代表建议",
-        Source::Cppcc => "提案",
-    };
-    format!("关于{}第{external_no}号{kind}的协办意见", session_label.unwrap_or(""))
-}
-
 /// Whom the letter addresses: every proposer of a joint suggestion, with the title of
 /// their body and the closing colon.
 pub fn addressee(source: Source, names: &[String]) -> String {

@@ -220,6 +220,62 @@ fn rows() -> Vec<Row> {
             Some(json!({"delivered_at": "2024-03-01T08:00:00Z", "channel": "post", "document_ids": [Uuid::nil()]})),
         )),
         relaxed(row("POST /api/v1/opinions/{id}/submit", p(&[O::OpinionWrite]), X::Opinion, None)),
+        row("GET /api/v1/opinions/{id}/letter", p(&[O::OpinionRead]), X::Opinion, None),
+        row("GET /api/v1/replies", p(&[O::ReplyRead]), X::None, None),
+        relaxed(row(
+            "POST /api/v1/replies",
+            p(&[O::ReplyDraft]),
+            X::None,
+            Some(json!({"assignment_id": Uuid::nil(), "body": "答复"})),
+        )),
+        relaxed(row("GET /api/v1/replies/{id}", p(&[O::ReplyRead]), X::None, None)),
+        relaxed(row("PATCH /api/v1/replies/{id}", p(&[O::ReplyDraft]), X::None, Some(json!({"class": "A"})))),
+        relaxed(row("GET /api/v1/replies/{id}/versions", p(&[O::ReplyRead]), X::None, None)),
+        relaxed(row("GET /api/v1/replies/{id}/diff", p(&[O::ReplyRead]), X::None, None)),
+        relaxed(row("GET /api/v1/replies/{id}/letter", p(&[O::ReplyRead]), X::None, None)),
+        relaxed(row("POST /api/v1/replies/{id}/signoffs", p(&[O::ReplyDraft]), X::None, None)),
+        relaxed(row("POST /api/v1/replies/{id}/submit", p(&[O::ReplyDraft]), X::None, None)),
+        relaxed(row(
+            "POST /api/v1/replies/{id}/decisions",
+            p(&[O::ReviewSection, O::ReviewOffice, O::ReviewLeader]),
+            X::None,
+            Some(json!({"decision": "approve"})),
+        )),
+        relaxed(row(
+            "POST /api/v1/replies/{id}/final",
+            p(&[O::ReviewOffice]),
+            X::None,
+            Some(json!({"document_id": Uuid::nil()})),
+        )),
+        row("GET /api/v1/signoffs", p(&[O::SignOff]), X::None, None),
+        relaxed(row("GET /api/v1/signoffs/{id}", p(&[O::SignOff, O::ReplyRead, O::ReviewOffice]), X::None, None)),
+        relaxed(row(
+            "POST /api/v1/signoffs/{id}/answer",
+            p(&[O::SignOff]),
+            X::None,
+            Some(json!({"decision": "agree"})),
+        )),
+        relaxed(row("POST /api/v1/signoffs/{id}/escalate", p(&[O::ReplyDraft]), X::None, None)),
+        relaxed(row(
+            "POST /api/v1/signoffs/{id}/settle",
+            p(&[O::ReviewOffice]),
+            X::None,
+            Some(json!({"note": "按主办单位意见"})),
+        )),
+        row("GET /api/v1/reply-templates", p(&[O::ReplyDraft, O::ReviewOffice]), X::None, None),
+        row(
+            "POST /api/v1/reply-templates",
+            p(&[O::ReviewOffice]),
+            X::None,
+            Some(json!({"name": "通用答复模板", "body": "{{proposers}}：\n\n您提出的《{{title}}》收悉。"})),
+        ),
+        relaxed(row("GET /api/v1/reply-templates/{id}", p(&[O::ReplyDraft, O::ReviewOffice]), X::None, None)),
+        relaxed(row(
+            "PATCH /api/v1/reply-templates/{id}",
+            p(&[O::ReviewOffice]),
+            X::None,
+            Some(json!({"name": "改名"})),
+        )),
         row("GET /api/v1/settings", p(&[O::DirectoryRead]), X::None, None),
         row("PATCH /api/v1/settings", p(&[O::DirectoryWrite]), X::None, Some(json!({}))),
         row("GET /api/v1/documents", p(&[O::DocumentRead]), X::None, None),
@@ -452,6 +508,9 @@ fn path(template: &str, object: Object, own: bool, role: Role, app: &TestApp, f:
         .replace("{id}", &id.to_string())
         .replace("{day}", "2026-01-01")
         .replace("{source}/{year}/{external_no}", "npc/2024/240199");
+    if path.ends_with("/diff") {
+        return format!("{path}?from=1&to=2");
+    }
     if path.ends_with("/table") {
         return format!("{path}?year=2024");
     }

@@ -645,3 +645,58 @@ async fn templates_start_drafts_and_merged_items_get_a_letter_each() {
     let path = format!("/api/v1/replies/{}/letter?format=odt", id(&r));
     app.get(&path).as_(Role::Handler).send().await.problem(400, "invalid_query");
 }
+
+#[actix_web::test]
+async fn the_bureaus_opinion_letter_comes_from_the_same_generator() {
+    const TEST: &str = "the_bureaus_opinion_letter_comes_from_the_same_generator";
+    let app = TestApp::new().await;
+    let s = app
+        .post("/api/v1/suggestions")
+        .as_(Role::Office)
+        .json(&json!({"source": "npc", "year": 2024, "external_no": "240601", "title": "关于优化公交线网的建议",
+            "session_label": "市十六届人大三次会议"}))
+        .send()
+        .await
+        .expect(201)
+        .json();
+    let today = jianyi::calendar::Today::default().date().to_string();
+    let items = app
+        .post("/api/v1/assignments")
+        .as_(Role::Office)
+        .json(&json!({"suggestion_id": s["id"], "assigned_on": today, "units": [
+            {"unit_id": app.units.transport, "role": "lead"},
+            {"unit_id": app.units.bureau, "role": "co", "section_id": app.units.construction}]}))
+        .send()
+        .await
+        .expect(201)
+        .json();
+    let co = id(&items["items"][1]);
+    let handler = app.token(Role::Handler).to_string();
+    let o = app.post("/api/v1/opinions").bearer(&handler).json(&json!({"assignment_id": co,
+        "body": "经研究，我局意见如下：\n一、公交站点用地已纳入规划。\n二、支持主办单位优化线网。"}));
+    let o = o.send().await.expect(201).json();
+    let o = act(&app, &handler, "opinions", &o, "submit", None).await.expect(200).json();
+    let o =
+        act(&app, app.token(Role::SectionHead), "opinions", &o, "decisions", Some(approve())).await.expect(200).json();
+    act(&app, app.token(Role::Office), "opinions", &o, "decisions", Some(approve())).await.expect(200);
+    let path = format!("/api/v1/opinions/{}/letter", id(&o));
+    let docx = app.get(&format!("{path}?format=docx")).as_(Role::Office).send().await.expect(200);
+    let text = docx_text(&docx.body);
+    for part in [
+        "市交通运输局：",
+        "关于市十六届人大三次会议第240601号代表建议的协办意见",
+        "一、公交站点用地已纳入规划。",
+        "市自然资源和规划局",
+    ] {
+        assert!(text.contains(part), "{part} missing: {text}");
+    }
+    app.get(&path).as_(Role::Deputy).send().await.problem(403, "forbidden");
+    app.get(&path).bearer(&app.other_handler.token).send().await.problem(404, "not_found");
+    app.get(&format!("{path}?format=txt")).as_(Role::Office).send().await.problem(400, "invalid_query");
+    if fonts_installed(TEST) {
+        let pdf = app.get(&path).as_(Role::Office).send().await.expect(200);
+        if let Some(text) = pdf_text(TEST, &pdf.body) {
+            assert!(text.contains("第240601号代表建议的协办意见") && text.contains("市交通运输局"), "{text}");
+        }
+    }
+}

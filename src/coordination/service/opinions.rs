@@ -28,6 +28,7 @@ use crate::documents;
 use crate::error::AppError;
 use crate::http::etag::IfMatch;
 use crate::http::text;
+use crate::letters::Letter;
 
 /// What the caller may read.
 pub fn read_scope(principal: &Principal) -> Result<OpinionScope, AppError> {
@@ -459,4 +460,34 @@ pub async fn co_opinions(
             }
         })
         .collect())
+}
+
+/// The opinion as a formal letter (协办意见函) to the lead unit, for those who may read it.
+pub async fn letter(conn: &mut AsyncPgConnection, principal: &Principal, id: Uuid) -> Result<Letter, AppError> {
+    let o = read(conn, principal, id).await?;
+    let (source, session, no) = queries::heading(conn, o.suggestion_id).await?;
+    let round = queries::round_of(conn, o.assignment_id).await?;
+    let lead = match queries::lead_of(conn, o.suggestion_id, round).await? {
+        Some((unit, _)) => queries::unit_name(conn, unit).await?,
+        None => "主办单位".to_string(),
+    };
+    let authority = queries::unit_name(conn, o.unit_id).await?;
+    let contacts = match queries::liaison(conn, o.section_id.unwrap_or(o.unit_id)).await? {
+        (Some(name), Some(phone)) => vec![format!("联系人：{name}，联系电话：{phone}")],
+        (Some(name), None) => vec![format!("联系人：{name}")],
+        _ => Vec::new(),
+    };
+    let when = o.delivered_at.or(o.submitted_at).unwrap_or_else(Utc::now);
+    Ok(Letter {
+        authority: authority.clone(),
+        doc_no: o.doc_no.clone(),
+        class: None,
+        title: rules::opinion_title(source, session.as_deref(), &no),
+        addressee: format!("{lead}："),
+        blocks: rules::opinion_blocks(&o.body),
+        contacts,
+        signature: authority,
+        date: crate::calendar::days::local_date(when),
+        cc: Vec::new(),
+    })
 }

@@ -9,9 +9,9 @@ use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::error::AppError;
-use crate::letters::{self, Fonts, Letter};
+use crate::letters::Letter;
 use crate::replies::body;
-use crate::replies::model::{LetterFormat, LetterTarget};
+use crate::replies::model::LetterTarget;
 use crate::replies::queries::{self, LetterFacts};
 use crate::replies::rules;
 use crate::replies::service::reader;
@@ -48,38 +48,6 @@ pub async fn targets(
         });
     }
     Ok(out)
-}
-
-/// A rendered letter: its file name, media type and bytes.
-pub struct Rendered {
-    pub file_name: String,
-    pub media_type: &'static str,
-    pub bytes: Vec<u8>,
-}
-
-/// Renders a letter off the request threads (a PDF takes milliseconds of CPU).
-pub async fn render(
-    letter: Letter,
-    format: LetterFormat,
-    font_dir: Option<std::path::PathBuf>,
-) -> Result<Rendered, AppError> {
-    let file_name = letters::file_name(&letter.title, if format == LetterFormat::Pdf { "pdf" } else { "docx" });
-    let bytes = actix_web::rt::task::spawn_blocking(move || match format {
-        LetterFormat::Pdf => {
-            let fonts = Fonts::shared(font_dir.as_deref()).map_err(|e| {
-                AppError::new(actix_web::http::StatusCode::SERVICE_UNAVAILABLE, "letter_fonts_missing", e)
-            })?;
-            letters::pdf::render(&letter, fonts).map_err(AppError::internal)
-        }
-        LetterFormat::Docx => letters::docx::render(&letter).map_err(AppError::internal),
-    })
-    .await
-    .map_err(|e| AppError::internal(e.to_string()))??;
-    let media_type = match format {
-        LetterFormat::Pdf => "application/pdf",
-        LetterFormat::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    };
-    Ok(Rendered { file_name, media_type, bytes })
 }
 
 /// The letter of a reply the caller may read, addressed to the proposers of `suggestion`

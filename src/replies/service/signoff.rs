@@ -237,6 +237,12 @@ pub async fn mine(
 
 /// One sign-off: for its co-handling unit, the lead's drafters and the office.
 pub async fn read(conn: &mut AsyncPgConnection, principal: &Principal, id: Uuid) -> Result<Signoff, AppError> {
+    if [Operation::SignOff, Operation::ReplyRead, Operation::ReviewOffice]
+        .iter()
+        .all(|op| principal.scope(*op).is_empty())
+    {
+        return Err(AppError::forbidden("your roles do not allow this operation"));
+    }
     let s = queries::signoff(conn, id).await?.ok_or_else(|| AppError::not_found("sign-off"))?;
     let own = !principal.scope(Operation::SignOff).is_empty() && Some(s.unit_id) == principal.unit_id;
     let office = principal.scope(Operation::ReviewOffice).all;
