@@ -64,10 +64,12 @@ pub fn wrap(m: &dyn Measure, face: Face, size: f32, text: &str, first: f32, rest
             end += 1;
         }
         // A Latin word or a number is not split where a space allows.
-        if end < chars.len() && chars[end].is_ascii_alphanumeric() && chars[end - 1].is_ascii_alphanumeric() {
-            if let Some(space) = (start + 1..end).rev().find(|&i| !chars[i - 1].is_ascii_alphanumeric()) {
-                end = space;
-            }
+        if end < chars.len()
+            && chars[end].is_ascii_alphanumeric()
+            && chars[end - 1].is_ascii_alphanumeric()
+            && let Some(space) = (start + 1..end).rev().find(|&i| !chars[i - 1].is_ascii_alphanumeric())
+        {
+            end = space;
         }
         lines.push(chars[start..end].iter().collect::<String>().trim_end().to_string());
         start = end;

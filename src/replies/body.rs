@@ -120,10 +120,10 @@ fn blocks(events: &[Event<'_>]) -> Vec<Block> {
             Event::Start(Tag::Heading { .. })
             | Event::Start(Tag::Paragraph)
             | Event::Start(Tag::TableRow)
-            | Event::Start(Tag::TableHead) => {
-                if !buf.trim().is_empty() && lists.is_empty() {
-                    flush(&mut buf, false, &mut out);
-                }
+            | Event::Start(Tag::TableHead)
+                if !buf.trim().is_empty() && lists.is_empty() =>
+            {
+                flush(&mut buf, false, &mut out)
             }
             Event::End(TagEnd::Heading(_)) => flush(&mut buf, true, &mut out),
             Event::End(TagEnd::Paragraph)
