@@ -98,13 +98,14 @@ pub fn opinion_doc_no(unit_name: &str, year: i32, n: i32) -> String {
     format!("{unit_name}协〔{year}〕{n}号")
 }
 
-/// The opinion letter's title: 关于市十六届人大二次会议第183050号代表建议的协办意见.
-pub fn opinion_title(source: Source, session_label: Option<&str>, external_no: &str) -> String {
+/// A letter's title about a suggestion: 关于市十六届人大二次会议第183050号代表建议的{what}
+/// (协办意见, 答复).
+pub fn letter_title(source: Source, session_label: Option<&str>, external_no: &str, what: &str) -> String {
     let kind = match source {
         Source::Npc => "代表建议",
         Source::Cppcc => "提案",
     };
-    format!("关于{}第{external_no}号{kind}的协办意见", session_label.unwrap_or(""))
+    format!("关于{}第{external_no}号{kind}的{what}", session_label.unwrap_or(""))
 }
 
 /// The opinion's paragraphs: its text, a paragraph a line.

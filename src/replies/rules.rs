@@ -126,11 +126,7 @@ pub fn reply_doc_no(unit_name: &str, year: i32, n: i32) -> String {
 
 /// The letter's title: 关于市十六届人大二次会议第183050号代表建议的答复.
 pub fn letter_title(source: Source, session_label: Option<&str>, external_no: &str) -> String {
-    let kind = match source {
-        Source::Npc => "代表建议",
-        Source::Cppcc => "提案",
-    };
-    format!("关于{}第{external_no}号{kind}的答复", session_label.unwrap_or(""))
+    crate::coordination::rules::letter_title(source, session_label, external_no, "答复")
 }
 
 /// Whom the letter addresses: every proposer of a joint suggestion, with the title of

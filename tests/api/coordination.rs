@@ -30,7 +30,7 @@ async fn assigned(app: &TestApp, no: &str, units: Value, extra: Value) -> (Strin
     (id(&s), items["items"].as_array().unwrap().clone())
 }
 
-async fn sign_in(app: &TestApp, token: &str, assignment: &str) {
+pub(crate) async fn sign_in(app: &TestApp, token: &str, assignment: &str) {
     let path = format!("/api/v1/assignments/{assignment}/sign-in");
     app.post(&path).bearer(token).header("if-match", "*").send().await.expect(200);
 }
@@ -405,14 +405,14 @@ async fn settings_change_the_contact_rules() {
 }
 
 /// Signs in with a password through the API; the access token.
-async fn sign_in_as(app: &TestApp, username: &str, password: &str) -> String {
+pub(crate) async fn sign_in_as(app: &TestApp, username: &str, password: &str) -> String {
     let body = json!({"grant_type": "password", "username": username, "password": password});
     let res = app.post("/api/v1/auth/token").json(&body).send().await.expect(200);
     res.json()["access_token"].as_str().unwrap().to_string()
 }
 
 /// An account made by an admin through the API, signed in.
-async fn account(app: &TestApp, username: &str, role: &str, unit: &str) -> String {
+pub(crate) async fn account(app: &TestApp, username: &str, role: &str, unit: &str) -> String {
     let units = app.get(&format!("/api/v1/units?q={}", crate::support::enc(unit))).as_(Role::Admin).send().await.json();
     let unit_id = units["items"].as_array().unwrap().iter().find(|u| u["name"] == unit).unwrap()["id"].clone();
     let body = json!({"username": username, "display_name": username, "roles": [role], "unit_id": unit_id,

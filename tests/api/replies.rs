@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use jianyi::auth::Role;
 
+use crate::coordination::{account, sign_in, sign_in_as};
 use crate::documents::{pdf, upload};
 use crate::support::{Reply, TestApp, skipped};
 
@@ -19,26 +20,6 @@ fn id(v: &Value) -> String {
 
 fn version(v: &Value) -> i64 {
     v["version"].as_i64().unwrap()
-}
-
-async fn sign_in_as(app: &TestApp, username: &str, password: &str) -> String {
-    let body = json!({"grant_type": "password", "username": username, "password": password});
-    let res = app.post("/api/v1/auth/token").json(&body).send().await.expect(200);
-    res.json()["access_token"].as_str().unwrap().to_string()
-}
-
-async fn account(app: &TestApp, username: &str, role: &str, unit: &str) -> String {
-    let units = app.get(&format!("/api/v1/units?q={}", crate::support::enc(unit))).as_(Role::Admin).send().await.json();
-    let unit_id = units["items"].as_array().unwrap().iter().find(|u| u["name"] == unit).unwrap()["id"].clone();
-    let body = json!({"username": username, "display_name": username, "roles": [role], "unit_id": unit_id,
-        "password": "seed-year-password-2023"});
-    app.post("/api/v1/users").as_(Role::Admin).json(&body).send().await.expect(201);
-    sign_in_as(app, username, "seed-year-password-2023").await
-}
-
-async fn sign_in(app: &TestApp, token: &str, assignment: &str) {
-    let path = format!("/api/v1/assignments/{assignment}/sign-in");
-    app.post(&path).bearer(token).header("if-match", "*").send().await.expect(200);
 }
 
 /// Acts on a reply (or with `kind` "signoffs", on a sign-off) with `If-Match` of its version.
@@ -130,6 +111,8 @@ async fn the_seed_years_replies_are_signed_off_reviewed_lettered_and_signed_by_a
     assert_eq!(ours.iter().filter(|a| a["role"] == "lead").count(), 3);
     assert_eq!(ours.iter().filter(|a| a["role"] == "split").count(), 2);
     let check_pdf = fonts_installed(TEST);
+    // The demo deputy's own replies, to look at with their eyes at the end.
+    let mut deputy_replies = Vec::new();
 
     for (n, a) in ours.iter().enumerate() {
         let section = a["section_name"].as_str().unwrap();
@@ -258,6 +241,21 @@ async fn the_seed_years_replies_are_signed_off_reviewed_lettered_and_signed_by_a
         );
         let events: Vec<String> = app.events(&id(&r)).await.into_iter().map(|e| e.0).collect();
         assert_eq!(events.last().unwrap(), "reply.signed");
+        let names = std::iter::once(&suggestion["proposer"]).chain(suggestion["co_signers"].as_array().unwrap());
+        if names.into_iter().any(|d| d["name"] == "杨国哲") {
+            deputy_replies.push(r["id"].clone());
+        }
+    }
+    // The deputy reads their signed replies, without the bureau's internal record.
+    let deputy = demo("yangguozhe").await;
+    let seen = app.get("/api/v1/replies").bearer(&deputy).send().await.expect(200).json();
+    let seen = seen["items"].as_array().unwrap();
+    assert_eq!(seen.len(), deputy_replies.len(), "{seen:?}");
+    for r in seen {
+        assert!(deputy_replies.contains(&r["id"]));
+        assert_eq!((r["state"].as_str(), r["decisions"].as_array().unwrap().len()), (Some("signed"), 0));
+        assert_eq!(r["signoffs"], json!([]));
+        app.get(&format!("/api/v1/replies/{}/versions", id(r))).bearer(&deputy).send().await.problem(404, "not_found");
     }
 }
 

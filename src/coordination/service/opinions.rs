@@ -482,7 +482,7 @@ pub async fn letter(conn: &mut AsyncPgConnection, principal: &Principal, id: Uui
         authority: authority.clone(),
         doc_no: o.doc_no.clone(),
         class: None,
-        title: rules::opinion_title(source, session.as_deref(), &no),
+        title: rules::letter_title(source, session.as_deref(), &no, "协办意见"),
         addressee: format!("{lead}："),
         blocks: rules::opinion_blocks(&o.body),
         contacts,

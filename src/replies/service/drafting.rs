@@ -9,7 +9,6 @@ use uuid::Uuid;
 
 use crate::assignments;
 use crate::auth::{Operation, Principal};
-use crate::coordination;
 use crate::db;
 use crate::db::enums::{AssignmentState, HandlingRole, ReplyClass};
 use crate::directory;
@@ -20,7 +19,7 @@ use crate::replies::body;
 use crate::replies::model::*;
 use crate::replies::queries::{self, LetterFacts, NewReplyRow, NewSignoffRow};
 use crate::replies::rules::{self, ReplyAction};
-use crate::replies::service::{drafts_for, illegal, reader, record};
+use crate::replies::service::{co_handlers, drafts_for, illegal, reader, record};
 
 /// The fields a save may give; absent ones keep the previous revision's.
 #[derive(Debug, Default)]
@@ -152,12 +151,7 @@ fn check(f: &Fields<'_>, classes: &[ReplyClass]) -> Result<Checked, AppError> {
 
 /// The names of the co-handling units of the suggestion in this round.
 async fn co_unit_names(conn: &mut AsyncPgConnection, suggestion_id: Uuid, round: i32) -> Result<Vec<String>, AppError> {
-    Ok(coordination::queries::co_assignments(conn, suggestion_id)
-        .await?
-        .into_iter()
-        .filter(|c| c.3 == round)
-        .map(|c| c.2)
-        .collect())
+    Ok(co_handlers(conn, suggestion_id, round).await?.into_iter().map(|c| c.name).collect())
 }
 
 /// The next revision: the checked fields over the previous one.

@@ -31,6 +31,27 @@ pub async fn reader(conn: &mut AsyncPgConnection, principal: &Principal) -> Resu
     Ok(ReplyScope { submitted: s.all, unit: principal.unit_id.filter(|_| s.own_unit), deputy })
 }
 
+/// A co-handling unit of a suggestion in a round: its assignment, unit and name.
+pub(crate) struct CoHandler {
+    pub assignment_id: Uuid,
+    pub unit_id: Uuid,
+    pub name: String,
+}
+
+/// The co-handling units of a suggestion in a round (reassigned ones left out).
+pub(crate) async fn co_handlers(
+    conn: &mut AsyncPgConnection,
+    suggestion_id: Uuid,
+    round: i32,
+) -> Result<Vec<CoHandler>, AppError> {
+    Ok(crate::coordination::queries::co_assignments(conn, suggestion_id)
+        .await?
+        .into_iter()
+        .filter(|c| c.3 == round)
+        .map(|c| CoHandler { assignment_id: c.0, unit_id: c.1, name: c.2 })
+        .collect())
+}
+
 /// Whether the caller drafts for the unit or section holding the assignment.
 fn drafts_for(principal: &Principal, unit_id: Uuid, section_id: Option<Uuid>) -> bool {
     let s = principal.scope(Operation::ReplyDraft);

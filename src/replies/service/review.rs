@@ -25,16 +25,15 @@ use crate::replies::model::*;
 use crate::replies::queries::{self, NewDecisionRow, ReplyChanges};
 use crate::replies::rules::{self, ReplyAction};
 use crate::replies::service::drafting::locked_own;
-use crate::replies::service::{illegal, reader, record};
+use crate::replies::service::{co_handlers, illegal, reader, record};
 
 /// The co-handling units of the reply's round that have not signed off its current
 /// revision.
 async fn signoff_gaps(conn: &mut AsyncPgConnection, reply: &ReplyRow) -> Result<Vec<String>, AppError> {
-    let co: Vec<(Uuid, String)> = coordination::queries::co_assignments(conn, reply.suggestion_id)
+    let co: Vec<(Uuid, String)> = co_handlers(conn, reply.suggestion_id, reply.round)
         .await?
         .into_iter()
-        .filter(|c| c.3 == reply.round)
-        .map(|c| (c.0, c.2))
+        .map(|c| (c.assignment_id, c.name))
         .collect();
     let ids: Vec<Uuid> = co.iter().map(|c| c.0).collect();
     let live: Vec<_> = queries::live_signoffs(conn, &[reply.id])
@@ -108,11 +107,10 @@ async fn office_gaps(
     reply: &ReplyRow,
     require_contact: bool,
 ) -> Result<rules::OfficeGaps, AppError> {
-    let co: Vec<(Uuid, String)> = coordination::queries::co_assignments(conn, reply.suggestion_id)
+    let co: Vec<(Uuid, String)> = co_handlers(conn, reply.suggestion_id, reply.round)
         .await?
         .into_iter()
-        .filter(|c| c.3 == reply.round)
-        .map(|c| (c.0, c.2))
+        .map(|c| (c.assignment_id, c.name))
         .collect();
     let ids: Vec<Uuid> = co.iter().map(|c| c.0).collect();
     let delivered: Vec<Uuid> =

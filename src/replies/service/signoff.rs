@@ -12,9 +12,8 @@ use uuid::Uuid;
 
 use crate::audit::{self, Actor};
 use crate::auth::{Operation, Principal};
-use crate::coordination;
 use crate::db;
-use crate::db::enums::{AssignmentState, SignoffState};
+use crate::db::enums::SignoffState;
 use crate::error::AppError;
 use crate::http::etag::IfMatch;
 use crate::http::text;
@@ -22,7 +21,7 @@ use crate::replies::model::*;
 use crate::replies::queries::{self, NewSignoffRow, SignoffChanges};
 use crate::replies::rules::{self, ReplyAction};
 use crate::replies::service::drafting::locked_own;
-use crate::replies::service::{drafts_for, illegal, record};
+use crate::replies::service::{co_handlers, drafts_for, illegal, record};
 
 async fn record_signoff(
     conn: &mut AsyncPgConnection,
@@ -55,11 +54,10 @@ pub async fn request(
     db::transaction(conn, async |conn| {
         let before = locked_own(conn, principal, reply_id, if_match).await?;
         let to = rules::next(before.state, ReplyAction::RequestSignoff).ok_or_else(|| illegal(before.state))?;
-        let co: Vec<(Uuid, Uuid)> = coordination::queries::co_assignments(conn, before.suggestion_id)
+        let co: Vec<(Uuid, Uuid)> = co_handlers(conn, before.suggestion_id, before.round)
             .await?
             .into_iter()
-            .filter(|c| c.3 == before.round && c.5 != AssignmentState::Reassigned)
-            .map(|c| (c.0, c.1))
+            .map(|c| (c.assignment_id, c.unit_id))
             .collect();
         if co.is_empty() {
             return Err(AppError::conflict("no_co_handlers", "the suggestion has no co-handling unit to sign off"));
