@@ -8,7 +8,7 @@
 macro_rules! db_enum {
     (
         $(#[$meta:meta])*
-        pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $text:literal ),* $(,)? }
+        pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $text:tt ),* $(,)? }
     ) => {
         $(#[$meta])*
         #[derive(
@@ -502,6 +502,10 @@ mod tests {
                 assert_eq!(<$t>::parse(v.as_str()), Some(v));
                 assert_eq!(serde_json::to_value(v).unwrap(), v.as_str(), "{} in JSON", stringify!($t));
             }
+            // The spec lists what the wire carries (utoipa reads the same renames as serde).
+            let schema = serde_json::to_value(<$t as utoipa::PartialSchema>::schema()).unwrap();
+            let listed: Vec<&str> = schema["enum"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+            assert_eq!(listed, <$t>::ALL.map(|v| v.as_str()), "{} in the spec", stringify!($t));
         )*};
     }
 

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::db::enums::{Decision, ReplyClass, ReplyStage, ReplyState, SignoffState};
 use crate::db::schema::{replies, reply_decisions, reply_revisions, reply_signoffs, reply_templates};
 use crate::documents::model::Document;
+use crate::http::text::QueryText;
 use crate::letters::LetterFormat;
 use crate::replies::rules::{DiffOp, Granularity, ReplyAction};
 
@@ -341,6 +342,7 @@ pub struct ReplyPatch {
 /// Which replies to list.
 #[derive(Debug, Clone, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ReplyFilter {
     pub suggestion_id: Option<Uuid>,
     pub state: Option<ReplyState>,
@@ -360,6 +362,7 @@ pub struct RevisionList {
 /// Which two revisions to compare, and how finely.
 #[derive(Debug, Clone, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct DiffParams {
     #[param(minimum = 1)]
     pub from: i32,
@@ -437,6 +440,7 @@ pub struct FinalVersion {
 
 #[derive(Debug, Clone, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct LetterParams {
     #[serde(default)]
     pub format: LetterFormat,
@@ -469,9 +473,11 @@ pub struct ReplyTemplatePatch {
 
 #[derive(Debug, Clone, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct TemplateFilter {
     /// Templates for this category (and those for any).
-    pub category: Option<String>,
+    #[param(inline)]
+    pub category: Option<QueryText<50>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

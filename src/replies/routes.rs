@@ -369,6 +369,7 @@ pub async fn reply_letter(
 /// Which of the caller's sign-offs to list.
 #[derive(Debug, Clone, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct SignoffFilter {
     pub state: Option<SignoffState>,
 }
