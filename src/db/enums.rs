@@ -488,6 +488,20 @@ db_enum! {
     }
 }
 
+db_enum! {
+    /// Where the submission (报送) of a signed reply to the municipal system stands.
+    pub enum SubmissionState {
+        /// Waiting for the sync job.
+        Pending = "pending",
+        /// Sent; the municipal system has not confirmed it yet.
+        Sent = "sent",
+        /// Confirmed, with the municipal system's reference.
+        Acknowledged = "acknowledged",
+        /// The municipal system refused it or could not be reached; the office retries.
+        Failed = "failed",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use diesel::deserialize::FromSql;
@@ -541,7 +555,8 @@ mod tests {
             ReplyState,
             ReplyClass,
             SignoffState,
-            ReplyStage
+            ReplyStage,
+            SubmissionState
         );
         assert_eq!(Role::ALL.len(), 8);
         assert_eq!(serde_json::from_str::<HandlingRole>("\"co\"").unwrap(), HandlingRole::Co);

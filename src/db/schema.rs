@@ -493,6 +493,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    submissions (id) {
+        id -> Uuid,
+        reply_id -> Uuid,
+        suggestion_id -> Uuid,
+        state -> Text,
+        attempts -> Int4,
+        remote_ref -> Nullable<Text>,
+        failure_reason -> Nullable<Text>,
+        submitted_by -> Uuid,
+        submitted_at -> Timestamptz,
+        sent_at -> Nullable<Timestamptz>,
+        acknowledged_at -> Nullable<Timestamptz>,
+        failed_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(users -> units (unit_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
@@ -511,6 +530,7 @@ diesel::joinable!(replies -> assignments (assignment_id));
 diesel::joinable!(reply_revisions -> replies (reply_id));
 diesel::joinable!(reply_signoffs -> replies (reply_id));
 diesel::joinable!(reply_decisions -> replies (reply_id));
+diesel::joinable!(submissions -> replies (reply_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     units,
@@ -544,4 +564,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     reply_revisions,
     reply_signoffs,
     reply_decisions,
+    submissions,
 );

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::db::enums::{Decision, ReplyClass, ReplyStage, ReplyState, SignoffState};
-use crate::db::schema::{replies, reply_decisions, reply_revisions, reply_signoffs, reply_templates};
+use crate::db::enums::{Decision, ReplyClass, ReplyStage, ReplyState, SignoffState, Source, SubmissionState};
+use crate::db::schema::{replies, reply_decisions, reply_revisions, reply_signoffs, reply_templates, submissions};
 use crate::documents::model::Document;
 use crate::http::text::QueryText;
 use crate::letters::LetterFormat;
@@ -483,4 +483,125 @@ pub struct TemplateFilter {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ReplyTemplateList {
     pub items: Vec<ReplyTemplate>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = submissions)]
+pub struct SubmissionRow {
+    pub id: Uuid,
+    pub reply_id: Uuid,
+    pub suggestion_id: Uuid,
+    pub state: SubmissionState,
+    pub attempts: i32,
+    pub remote_ref: Option<String>,
+    pub failure_reason: Option<String>,
+    pub submitted_by: Uuid,
+    pub submitted_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub failed_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The submission (报送) of a signed reply to the municipal system, with what the sync job
+/// sends: the suggestion's key, the reply's number and class, the signed scan and the
+/// letter.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Submission {
+    pub id: Uuid,
+    pub reply_id: Uuid,
+    pub suggestion_id: Uuid,
+    pub state: SubmissionState,
+    /// How many times it was sent.
+    pub attempts: i32,
+    /// The municipal system's reference, once acknowledged.
+    pub remote_ref: Option<String>,
+    pub failure_reason: Option<String>,
+    pub submitted_by: Uuid,
+    pub submitted_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub failed_at: Option<DateTime<Utc>>,
+    pub source: Source,
+    pub year: i32,
+    pub external_no: String,
+    pub doc_no: Option<String>,
+    pub class: Option<ReplyClass>,
+    /// The signed and sealed scan (download at `/api/v1/documents/{id}/content`).
+    pub final_document_id: Option<Uuid>,
+    /// The letter as PDF.
+    #[schema(example = "/api/v1/replies/0192f0c4-0000-7000-8000-000000000000/letter?format=pdf")]
+    pub letter: String,
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Submission {
+    pub fn new(r: SubmissionRow, facts: SubmissionFacts) -> Self {
+        Submission {
+            letter: format!("/api/v1/replies/{}/letter?format=pdf", r.reply_id),
+            id: r.id,
+            reply_id: r.reply_id,
+            suggestion_id: r.suggestion_id,
+            state: r.state,
+            attempts: r.attempts,
+            remote_ref: r.remote_ref,
+            failure_reason: r.failure_reason,
+            submitted_by: r.submitted_by,
+            submitted_at: r.submitted_at,
+            sent_at: r.sent_at,
+            acknowledged_at: r.acknowledged_at,
+            failed_at: r.failed_at,
+            source: facts.source,
+            year: facts.year,
+            external_no: facts.external_no,
+            doc_no: facts.doc_no,
+            class: facts.class,
+            final_document_id: facts.final_document_id,
+            version: r.version,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// What a submission carries of its suggestion and reply.
+#[derive(Debug, Clone, Queryable)]
+pub struct SubmissionFacts {
+    pub source: Source,
+    pub year: i32,
+    pub external_no: String,
+    pub doc_no: Option<String>,
+    pub class: Option<ReplyClass>,
+    pub final_document_id: Option<Uuid>,
+}
+
+/// Which submissions to list, oldest first (the sync job's queue).
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SubmissionFilter {
+    pub state: Option<SubmissionState>,
+    pub suggestion_id: Option<Uuid>,
+    /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The municipal system confirmed the submission.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Acknowledgement {
+    #[schema(example = "SHRD-2023-183050-01", min_length = 1, max_length = 100)]
+    pub remote_ref: String,
+}
+
+/// The municipal system refused the submission or could not be reached.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmissionFailure {
+    #[schema(example = "答复函缺少签章页", min_length = 1, max_length = 2000)]
+    pub reason: String,
 }

@@ -1,4 +1,4 @@
-//! Replies, revisions, sign-offs, decisions and templates in the database.
+//! Replies, revisions, sign-offs, decisions, templates and submissions in the database.
 
 use std::collections::HashMap;
 
@@ -9,11 +9,16 @@ use diesel::sql_types::Bool;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::db::enums::{AccessKind, ContactKind, Decision, ReplyClass, ReplyStage, ReplyState, SignoffState, Source};
-use crate::db::schema::{
-    contacts, deputies, replies, reply_decisions, reply_revisions, reply_signoffs, reply_templates, suggestions, units,
+use crate::db::enums::{
+    AccessKind, ContactKind, Decision, ReplyClass, ReplyStage, ReplyState, SignoffState, Source, SubmissionState,
 };
-use crate::replies::model::{DecisionRow, ReplyRow, ReplyTemplate, RevisionRow, SignoffRow};
+use crate::db::schema::{
+    contacts, deputies, replies, reply_decisions, reply_revisions, reply_signoffs, reply_templates, submissions,
+    suggestions, units,
+};
+use crate::replies::model::{
+    DecisionRow, ReplyRow, ReplyTemplate, RevisionRow, SignoffRow, SubmissionFacts, SubmissionRow,
+};
 
 /// Which replies a caller may read.
 #[derive(Debug, Clone, Copy, Default)]
@@ -461,6 +466,111 @@ pub async fn update_template(
             reply_templates::updated_at.eq(diesel::dsl::now),
         ))
         .returning(ReplyTemplate::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// What submissions carry of their suggestion and reply (one query for any number).
+pub async fn submission_facts(
+    conn: &mut AsyncPgConnection,
+    reply_ids: &[Uuid],
+) -> QueryResult<Vec<(Uuid, SubmissionFacts)>> {
+    replies::table
+        .inner_join(suggestions::table.on(suggestions::id.eq(replies::suggestion_id)))
+        .inner_join(
+            reply_revisions::table
+                .on(reply_revisions::reply_id.eq(replies::id).and(reply_revisions::revision.eq(replies::revision))),
+        )
+        .filter(replies::id.eq_any(reply_ids))
+        .select((
+            replies::id,
+            (
+                suggestions::source,
+                suggestions::year,
+                suggestions::external_no,
+                reply_revisions::doc_no,
+                reply_revisions::class,
+                replies::final_document_id,
+            ),
+        ))
+        .load(conn)
+        .await
+}
+
+pub async fn insert_submission(conn: &mut AsyncPgConnection, reply: &ReplyRow, by: Uuid) -> QueryResult<SubmissionRow> {
+    diesel::insert_into(submissions::table)
+        .values((
+            submissions::id.eq(Uuid::now_v7()),
+            submissions::reply_id.eq(reply.id),
+            submissions::suggestion_id.eq(reply.suggestion_id),
+            submissions::submitted_by.eq(by),
+        ))
+        .returning(SubmissionRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn submission(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<SubmissionRow>> {
+    submissions::table.select(SubmissionRow::as_select()).filter(submissions::id.eq(id)).first(conn).await.optional()
+}
+
+pub async fn submission_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<SubmissionRow>> {
+    submissions::table
+        .select(SubmissionRow::as_select())
+        .filter(submissions::id.eq(id))
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// A page of submissions, oldest first.
+pub async fn submissions_page(
+    conn: &mut AsyncPgConnection,
+    state: Option<SubmissionState>,
+    suggestion_id: Option<Uuid>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<SubmissionRow>> {
+    let mut q = submissions::table.select(SubmissionRow::as_select()).into_boxed();
+    if let Some(s) = state {
+        q = q.filter(submissions::state.eq(s));
+    }
+    if let Some(s) = suggestion_id {
+        q = q.filter(submissions::suggestion_id.eq(s));
+    }
+    if let Some(a) = after {
+        q = q.filter(submissions::id.gt(a));
+    }
+    q.order(submissions::id.asc()).limit(limit).load(conn).await
+}
+
+/// What a move of a submission changes besides its state.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = submissions)]
+pub struct SubmissionChanges<'a> {
+    pub attempts: Option<i32>,
+    pub remote_ref: Option<Option<&'a str>>,
+    pub failure_reason: Option<Option<&'a str>>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub failed_at: Option<DateTime<Utc>>,
+}
+
+pub async fn move_submission(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    state: SubmissionState,
+    changes: &SubmissionChanges<'_>,
+) -> QueryResult<SubmissionRow> {
+    diesel::update(submissions::table.filter(submissions::id.eq(id)))
+        .set((
+            submissions::state.eq(state),
+            changes,
+            submissions::version.eq(submissions::version + 1),
+            submissions::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(SubmissionRow::as_returning())
         .get_result(conn)
         .await
 }

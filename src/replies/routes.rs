@@ -1,4 +1,4 @@
-//! `/api/v1/replies`, `/api/v1/signoffs` and `/api/v1/reply-templates`.
+//! `/api/v1/replies`, `/api/v1/signoffs`, `/api/v1/submissions` and `/api/v1/reply-templates`.
 
 use actix_web::{HttpResponse, get, patch, post, web};
 use uuid::Uuid;
@@ -14,7 +14,8 @@ use crate::http::pagination::{Page, PageParams};
 use crate::openapi as doc;
 use crate::replies::model::*;
 use crate::replies::queries;
-use crate::replies::service::{self, drafting, letters, review, signoff, templates};
+use crate::replies::rules::SubmissionMove;
+use crate::replies::service::{self, drafting, letters, review, signoff, submission, templates};
 
 async fn reply_answer(state: &AppState, principal: &Principal, id: Uuid) -> Result<HttpResponse, AppError> {
     let mut conn = state.conn().await?;
@@ -646,7 +647,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(submit_reply)
             .service(decide_reply)
             .service(attach_final)
-            .service(reply_letter),
+            .service(reply_letter)
+            .service(submit_to_municipal),
     )
     .service(
         utoipa_actix_web::scope("/signoffs")
@@ -657,10 +659,236 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(settle_signoff),
     )
     .service(
+        utoipa_actix_web::scope("/submissions")
+            .service(list_submissions)
+            .service(get_submission)
+            .service(mark_sent)
+            .service(mark_acknowledged)
+            .service(mark_failed)
+            .service(retry_submission),
+    )
+    .service(
         utoipa_actix_web::scope("/reply-templates")
             .service(create_template)
             .service(list_templates)
             .service(get_template)
             .service(update_template),
     );
+}
+
+async fn submission_answer(state: &AppState, principal: &Principal, id: Uuid) -> Result<HttpResponse, AppError> {
+    let mut conn = state.conn().await?;
+    let s = submission::read(&mut conn, principal, id).await?;
+    Ok(tagged(&mut HttpResponse::Ok(), s.version, &s))
+}
+
+/// The office submits a signed reply to the municipal system (报送): a `pending`
+/// submission the sync job picks up. Once per reply. Accepts `Idempotency-Key`.
+#[utoipa::path(
+    tag = "replies",
+    params(("id" = Uuid, Path), IdempotencyKey),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The submission", body = Submission, headers(("Location" = String), ("ETag" = String))),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 422, response = doc::Unprocessable),
+    )
+)]
+#[post("/{id}/submission")]
+pub async fn submit_to_municipal(
+    state: web::Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = state.conn().await?;
+    let reply = *id;
+    let path = format!("POST /replies/{reply}/submission");
+    create_once(&mut conn, principal.user_id, &key, &path, &serde_json::json!({}), async |conn| {
+        let id = submission::submit(conn, &principal, reply).await?;
+        let s = submission::read(conn, &principal, id).await?;
+        Ok(Created::new(format!("/api/v1/submissions/{id}"), s.version, &s))
+    })
+    .await
+}
+
+/// Submissions, oldest first: the sync job's queue (`state=pending`) and the office's view.
+#[utoipa::path(
+    tag = "replies",
+    params(SubmissionFilter),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of submissions", body = Page<Submission>),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::Forbidden),
+    )
+)]
+#[get("")]
+pub async fn list_submissions(
+    state: web::Data<AppState>,
+    principal: Principal,
+    filter: web::Query<SubmissionFilter>,
+) -> Result<HttpResponse, AppError> {
+    submission::may_read(&principal)?;
+    let page = PageParams { limit: filter.limit, cursor: filter.cursor.clone() }.resolve::<Uuid>(&state.cursors)?;
+    let mut conn = state.conn().await?;
+    let rows =
+        queries::submissions_page(&mut conn, filter.state, filter.suggestion_id, page.after, page.fetch()).await?;
+    let p = page.page(rows, &state.cursors, |r| r.id, |r| r);
+    let items = submission::to_submissions(&mut conn, p.items).await?;
+    Ok(HttpResponse::Ok().json(Page { items, next_cursor: p.next_cursor }))
+}
+
+/// A submission.
+#[utoipa::path(
+    tag = "replies",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The submission", body = Submission, headers(("ETag" = String))),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+    )
+)]
+#[get("/{id}")]
+pub async fn get_submission(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    submission_answer(&state, &principal, *id).await
+}
+
+/// The sync job sent it (pending → sent; counts an attempt). Repeating a mark already made
+/// changes nothing and answers 200. Requires `If-Match` (`*` will do).
+#[utoipa::path(
+    tag = "replies",
+    params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "The submission's ETag, or *")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The submission now", body = Submission, headers(("ETag" = String))),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 412, response = doc::PreconditionFailed),
+        (status = 428, response = doc::PreconditionRequired),
+    )
+)]
+#[post("/{id}/sent")]
+pub async fn mark_sent(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, AppError> {
+    if_match.require()?;
+    let mut conn = state.conn().await?;
+    submission::mark(&mut conn, &principal, *id, SubmissionMove::Sent, None, &if_match).await?;
+    drop(conn);
+    submission_answer(&state, &principal, *id).await
+}
+
+/// The municipal system confirmed it, with its reference (→ acknowledged). The same
+/// reference again changes nothing; another is 409. Requires `If-Match` (`*` will do).
+#[utoipa::path(
+    tag = "replies",
+    request_body = Acknowledgement,
+    params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "The submission's ETag, or *")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The submission now", body = Submission, headers(("ETag" = String))),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 412, response = doc::PreconditionFailed),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 422, response = doc::Unprocessable),
+        (status = 428, response = doc::PreconditionRequired),
+    )
+)]
+#[post("/{id}/acknowledged")]
+pub async fn mark_acknowledged(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: Json<Acknowledgement>,
+) -> Result<HttpResponse, AppError> {
+    if_match.require()?;
+    let mut conn = state.conn().await?;
+    let mv = SubmissionMove::Acknowledged(body.remote_ref.trim());
+    submission::mark(&mut conn, &principal, *id, mv, None, &if_match).await?;
+    drop(conn);
+    submission_answer(&state, &principal, *id).await
+}
+
+/// The municipal system refused it or could not be reached, with the reason (→ failed).
+/// Requires `If-Match` (`*` will do).
+#[utoipa::path(
+    tag = "replies",
+    request_body = SubmissionFailure,
+    params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "The submission's ETag, or *")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The submission now", body = Submission, headers(("ETag" = String))),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 412, response = doc::PreconditionFailed),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 422, response = doc::Unprocessable),
+        (status = 428, response = doc::PreconditionRequired),
+    )
+)]
+#[post("/{id}/failed")]
+pub async fn mark_failed(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: Json<SubmissionFailure>,
+) -> Result<HttpResponse, AppError> {
+    if_match.require()?;
+    let mut conn = state.conn().await?;
+    submission::mark(&mut conn, &principal, *id, SubmissionMove::Failed, Some(&body.reason), &if_match).await?;
+    drop(conn);
+    submission_answer(&state, &principal, *id).await
+}
+
+/// The office sends a failed submission again (→ pending). Requires `If-Match`.
+#[utoipa::path(
+    tag = "replies",
+    params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "The submission's ETag")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The submission now", body = Submission, headers(("ETag" = String))),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 412, response = doc::PreconditionFailed),
+        (status = 428, response = doc::PreconditionRequired),
+    )
+)]
+#[post("/{id}/retry")]
+pub async fn retry_submission(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, AppError> {
+    if_match.require()?;
+    let mut conn = state.conn().await?;
+    submission::mark(&mut conn, &principal, *id, SubmissionMove::Retry, None, &if_match).await?;
+    drop(conn);
+    submission_answer(&state, &principal, *id).await
 }

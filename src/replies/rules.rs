@@ -7,7 +7,7 @@ use similar::{ChangeTag, TextDiff};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::db::enums::{Decision, ReplyStage, ReplyState, SignoffState, Source};
+use crate::db::enums::{Decision, ReplyStage, ReplyState, SignoffState, Source, SubmissionState};
 
 /// What can be done to a reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -168,6 +168,39 @@ pub fn fill_template(body: &str, title: &str, external_no: &str, proposers: &str
     body.replace("{{title}}", title).replace("{{external_no}}", external_no).replace("{{proposers}}", proposers)
 }
 
+/// A move of a submission (报送) to the municipal system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubmissionMove<'a> {
+    /// The sync job sent it.
+    Sent,
+    /// The municipal system confirmed it, with its reference.
+    Acknowledged(&'a str),
+    /// The municipal system refused it or could not be reached.
+    Failed,
+    /// The office sends a failed one again.
+    Retry,
+}
+
+/// Where a submission goes: `Ok(Some(state))` moves it, `Ok(None)` repeats a move already
+/// made (a sync job's retry: nothing changes), `Err(())` is not possible from here.
+pub fn submission_next(
+    state: SubmissionState,
+    remote_ref: Option<&str>,
+    mv: &SubmissionMove<'_>,
+) -> Result<Option<SubmissionState>, ()> {
+    use SubmissionState as St;
+    match (state, mv) {
+        (St::Pending, SubmissionMove::Sent) => Ok(Some(St::Sent)),
+        (St::Sent | St::Acknowledged, SubmissionMove::Sent) => Ok(None),
+        (St::Pending | St::Sent | St::Failed, SubmissionMove::Acknowledged(_)) => Ok(Some(St::Acknowledged)),
+        (St::Acknowledged, SubmissionMove::Acknowledged(r)) if remote_ref == Some(*r) => Ok(None),
+        (St::Pending | St::Sent, SubmissionMove::Failed) => Ok(Some(St::Failed)),
+        (St::Failed, SubmissionMove::Failed) => Ok(None),
+        (St::Failed, SubmissionMove::Retry) => Ok(Some(St::Pending)),
+        _ => Err(()),
+    }
+}
+
 /// How finely two versions are compared.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -265,6 +298,23 @@ mod tests {
             fill_template("{{proposers}}：您提出的《{{title}}》收悉。", "关于X的建议", "1", "王某代表"),
             "王某代表：您提出的《关于X的建议》收悉。"
         );
+    }
+
+    #[test]
+    fn a_submission_moves_forward_and_a_repeated_mark_changes_nothing() {
+        use SubmissionMove as M;
+        use SubmissionState as St;
+        assert_eq!(submission_next(St::Pending, None, &M::Sent), Ok(Some(St::Sent)));
+        assert_eq!(submission_next(St::Sent, None, &M::Sent), Ok(None));
+        assert_eq!(submission_next(St::Sent, None, &M::Acknowledged("SH-1")), Ok(Some(St::Acknowledged)));
+        assert_eq!(submission_next(St::Acknowledged, Some("SH-1"), &M::Acknowledged("SH-1")), Ok(None));
+        assert_eq!(submission_next(St::Acknowledged, Some("SH-1"), &M::Acknowledged("SH-2")), Err(()));
+        assert_eq!(submission_next(St::Acknowledged, Some("SH-1"), &M::Failed), Err(()));
+        assert_eq!(submission_next(St::Sent, None, &M::Failed), Ok(Some(St::Failed)));
+        assert_eq!(submission_next(St::Failed, None, &M::Failed), Ok(None));
+        assert_eq!(submission_next(St::Failed, None, &M::Sent), Err(()), "a failed one is retried first");
+        assert_eq!(submission_next(St::Failed, None, &M::Retry), Ok(Some(St::Pending)));
+        assert_eq!(submission_next(St::Pending, None, &M::Retry), Err(()));
     }
 
     #[test]

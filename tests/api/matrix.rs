@@ -247,6 +247,23 @@ fn rows() -> Vec<Row> {
             X::None,
             Some(json!({"document_id": Uuid::nil()})),
         )),
+        relaxed(row("POST /api/v1/replies/{id}/submission", p(&[O::Submit]), X::None, None)),
+        row("GET /api/v1/submissions", p(&[O::Submit, O::MarkAcknowledged]), X::None, None),
+        relaxed(row("GET /api/v1/submissions/{id}", p(&[O::Submit, O::MarkAcknowledged]), X::None, None)),
+        relaxed(row("POST /api/v1/submissions/{id}/sent", p(&[O::MarkAcknowledged]), X::None, None)),
+        relaxed(row(
+            "POST /api/v1/submissions/{id}/acknowledged",
+            p(&[O::MarkAcknowledged]),
+            X::None,
+            Some(json!({"remote_ref": "SHRD-1"})),
+        )),
+        relaxed(row(
+            "POST /api/v1/submissions/{id}/failed",
+            p(&[O::MarkAcknowledged]),
+            X::None,
+            Some(json!({"reason": "无法连接"})),
+        )),
+        relaxed(row("POST /api/v1/submissions/{id}/retry", p(&[O::Submit]), X::None, None)),
         row("GET /api/v1/signoffs", p(&[O::SignOff]), X::None, None),
         relaxed(row("GET /api/v1/signoffs/{id}", p(&[O::SignOff, O::ReplyRead, O::ReviewOffice]), X::None, None)),
         relaxed(row(

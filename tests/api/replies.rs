@@ -262,7 +262,8 @@ async fn the_seed_years_replies_are_signed_off_reviewed_lettered_and_signed_by_a
 /// A fresh lead item of the fixture's: 建设工程管理科 leads, 市交通运输局 co-handles; both
 /// signed in, the pre-handling contact recorded. The suggestion and its assignments.
 async fn lead_item(app: &TestApp, no: &str) -> (String, String, String) {
-    let deputy = app.post("/api/v1/deputies").as_(Role::Office).json(&json!({"body": "npc", "name": "周建国"}));
+    let body = json!({"body": "npc", "name": "周建国", "delegation": format!("{no}代表组")});
+    let deputy = app.post("/api/v1/deputies").as_(Role::Office).json(&body);
     let deputy = deputy.send().await.expect(201).json();
     let s = app
         .post("/api/v1/suggestions")
@@ -697,4 +698,119 @@ async fn the_bureaus_opinion_letter_comes_from_the_same_generator() {
             assert!(text.contains("第240601号代表建议的协办意见") && text.contains("市交通运输局"), "{text}");
         }
     }
+}
+
+/// A lead item carried to a signed reply: the suggestion's id and the reply.
+pub(crate) async fn signed_reply(app: &TestApp, no: &str) -> (String, Value) {
+    let (s, lead, co) = lead_item(app, no).await;
+    let office = app.token(Role::Office).to_string();
+    let w = json!({"assignment_id": co, "reason": "协办单位书面确认无补充意见"});
+    app.post("/api/v1/opinion-waivers").bearer(&office).json(&w).send().await.expect(201);
+    let handler = app.token(Role::Handler).to_string();
+    let r = draft(app, &lead, "周建国代表：\n\n您提出的建议收悉，现答复如下：……").await;
+    act(app, &handler, "replies", &r, "signoffs", None).await.expect(200);
+    let co_token = app.token(Role::CoHandler).to_string();
+    let mine = app.get("/api/v1/signoffs?state=pending").bearer(&co_token).send().await.json();
+    let so = mine["items"].as_array().unwrap().iter().find(|x| x["reply_id"] == r["id"]).unwrap().clone();
+    act(app, &co_token, "signoffs", &so, "answer", Some(json!({"decision": "agree"}))).await.expect(200);
+    let r = app.get(&format!("/api/v1/replies/{}", id(&r))).bearer(&handler).send().await.json();
+    let mut r = act(app, &handler, "replies", &r, "submit", None).await.expect(200).json();
+    for token in [app.token(Role::SectionHead), &office, app.token(Role::Leader)] {
+        r = decide(app, token, &r, approve()).await.expect(200).json();
+    }
+    let scan = upload(app, &office, &s, "答复函（签章）.pdf", &pdf(4000)).await.expect(201).json();
+    let r =
+        act(app, &office, "replies", &r, "final", Some(json!({"document_id": scan["id"]}))).await.expect(200).json();
+    assert_eq!(r["state"], "signed");
+    (s, r)
+}
+
+#[actix_web::test]
+async fn a_submission_goes_pending_sent_acknowledged_and_every_mark_is_idempotent() {
+    let app = TestApp::new().await;
+    let office = app.token(Role::Office).to_string();
+    let sync = app.token(Role::Sync).to_string();
+    // A reply that is not signed cannot be submitted.
+    let (_, lead, _) = lead_item(&app, "240701").await;
+    let unsigned = draft(&app, &lead, "周建国代表：答复。").await;
+    let path = format!("/api/v1/replies/{}/submission", id(&unsigned));
+    app.post(&path).bearer(&office).send().await.problem(404, "not_found");
+    let (_, r) = signed_reply(&app, "240702").await;
+    let path = format!("/api/v1/replies/{}/submission", id(&r));
+    app.post(&path).as_(Role::Handler).send().await.problem(403, "forbidden");
+    app.post(&path).bearer(&sync).send().await.problem(403, "forbidden");
+    let sub = app.post(&path).bearer(&office).send().await.expect(201).json();
+    assert_eq!((sub["state"].as_str(), sub["external_no"].as_str()), (Some("pending"), Some("240702")));
+    assert_eq!(sub["final_document_id"], r["final_document"]["id"]);
+    assert!(sub["doc_no"].as_str().unwrap().contains("函〔2024〕"));
+    app.post(&path).bearer(&office).send().await.problem(409, "already_submitted");
+    // The sync role pages through what is pending.
+    let queue = app.get("/api/v1/submissions?state=pending&limit=1").bearer(&sync).send().await.expect(200).json();
+    assert_eq!(queue["items"][0]["id"], sub["id"]);
+    app.get("/api/v1/submissions").as_(Role::Handler).send().await.problem(403, "forbidden");
+    let s_path = format!("/api/v1/submissions/{}", id(&sub));
+    // Sent, twice: the second changes nothing (not even the attempts).
+    app.post(&format!("{s_path}/sent")).bearer(&sync).send().await.problem(428, "if_match_required");
+    app.post(&format!("{s_path}/sent")).bearer(&office).header("if-match", "*").send().await.problem(403, "forbidden");
+    let sent =
+        app.post(&format!("{s_path}/sent")).bearer(&sync).if_match(version(&sub)).send().await.expect(200).json();
+    assert_eq!((sent["state"].as_str(), sent["attempts"].as_i64()), (Some("sent"), Some(1)));
+    let again =
+        app.post(&format!("{s_path}/sent")).bearer(&sync).if_match(version(&sub)).send().await.expect(200).json();
+    assert_eq!((again["attempts"].as_i64(), again["version"].as_i64()), (Some(1), sent["version"].as_i64()));
+    // Failed (a reason is required), retried by the office, sent and acknowledged.
+    let fail = app.post(&format!("{s_path}/failed")).bearer(&sync).header("if-match", "*");
+    fail.json(&json!({"reason": " "})).send().await.problem(422, "validation_failed");
+    let fail = app.post(&format!("{s_path}/failed")).bearer(&sync).header("if-match", "*");
+    let failed = fail.json(&json!({"reason": "答复函缺少签章页"})).send().await.expect(200).json();
+    assert_eq!(
+        (failed["state"].as_str(), failed["failure_reason"].as_str()),
+        (Some("failed"), Some("答复函缺少签章页"))
+    );
+    app.post(&format!("{s_path}/sent"))
+        .bearer(&sync)
+        .header("if-match", "*")
+        .send()
+        .await
+        .problem(409, "illegal_transition");
+    app.post(&format!("{s_path}/retry")).bearer(&sync).header("if-match", "*").send().await.problem(403, "forbidden");
+    let retried =
+        app.post(&format!("{s_path}/retry")).bearer(&office).if_match(version(&failed)).send().await.expect(200).json();
+    assert_eq!((retried["state"].as_str(), retried["failure_reason"].clone()), (Some("pending"), Value::Null));
+    app.post(&format!("{s_path}/sent")).bearer(&sync).header("if-match", "*").send().await.expect(200);
+    let ack = |r: &str| json!({"remote_ref": r});
+    let done = app
+        .post(&format!("{s_path}/acknowledged"))
+        .bearer(&sync)
+        .header("if-match", "*")
+        .json(&ack("SHRD-2024-240702"));
+    let done = done.send().await.expect(200).json();
+    assert_eq!(
+        (done["state"].as_str(), done["remote_ref"].as_str(), done["attempts"].as_i64()),
+        (Some("acknowledged"), Some("SHRD-2024-240702"), Some(2))
+    );
+    let same = app
+        .post(&format!("{s_path}/acknowledged"))
+        .bearer(&sync)
+        .header("if-match", "*")
+        .json(&ack("SHRD-2024-240702"));
+    assert_eq!(same.send().await.expect(200).json()["version"], done["version"]);
+    let other = app.post(&format!("{s_path}/acknowledged")).bearer(&sync).header("if-match", "*").json(&ack("SHRD-X"));
+    other.send().await.problem(409, "illegal_transition");
+    let fail = app.post(&format!("{s_path}/failed")).bearer(&sync).header("if-match", "*");
+    fail.json(&json!({"reason": "x"})).send().await.problem(409, "illegal_transition");
+    let events: Vec<String> = app.events(&id(&sub)).await.into_iter().map(|e| e.0).collect();
+    assert_eq!(
+        events,
+        [
+            "submission.created",
+            "submission.sent",
+            "submission.failed",
+            "submission.retried",
+            "submission.sent",
+            "submission.acknowledged"
+        ]
+    );
+    let none = app.get("/api/v1/submissions?state=pending").bearer(&sync).send().await.json();
+    assert_eq!(none["items"], json!([]));
 }

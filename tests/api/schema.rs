@@ -85,6 +85,7 @@ async fn every_enum_column_checks_the_values_of_its_rust_enum() {
         ("reply_decisions", "decision", values!(Decision)),
         ("reply_decisions", "class_before", values!(ReplyClass)),
         ("reply_decisions", "class_after", values!(ReplyClass)),
+        ("submissions", "state", values!(SubmissionState)),
     ]
     .into_iter()
     .map(|(t, c, v)| ((t.to_string(), c.to_string()), v))

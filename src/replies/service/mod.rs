@@ -1,11 +1,13 @@
 //! Reply operations, one module per capability: drafting (revisions, comparison,
-//! templates), sign-off by the co-handlers, the review, and the letters. Each change
+//! templates), sign-off by the co-handlers, the review, the letters, and the submission
+//! to the municipal system. Each change
 //! writes its audit row and event in its transaction.
 
 pub mod drafting;
 pub mod letters;
 pub mod review;
 pub mod signoff;
+pub mod submission;
 pub mod templates;
 
 use std::collections::HashMap;
