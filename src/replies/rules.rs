@@ -181,23 +181,30 @@ pub enum SubmissionMove<'a> {
     Retry,
 }
 
-/// Where a submission goes: `Ok(Some(state))` moves it, `Ok(None)` repeats a move already
-/// made (a sync job's retry: nothing changes), `Err(())` is not possible from here.
-pub fn submission_next(
-    state: SubmissionState,
-    remote_ref: Option<&str>,
-    mv: &SubmissionMove<'_>,
-) -> Result<Option<SubmissionState>, ()> {
+/// What a move does to a submission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubmissionStep {
+    /// It moves to this state.
+    To(SubmissionState),
+    /// It repeats a move already made (a sync job's retry): nothing changes.
+    Repeat,
+    /// Not possible from here.
+    NotNow,
+}
+
+/// Where a submission goes.
+pub fn submission_next(state: SubmissionState, remote_ref: Option<&str>, mv: &SubmissionMove<'_>) -> SubmissionStep {
     use SubmissionState as St;
+    use SubmissionStep::*;
     match (state, mv) {
-        (St::Pending, SubmissionMove::Sent) => Ok(Some(St::Sent)),
-        (St::Sent | St::Acknowledged, SubmissionMove::Sent) => Ok(None),
-        (St::Pending | St::Sent | St::Failed, SubmissionMove::Acknowledged(_)) => Ok(Some(St::Acknowledged)),
-        (St::Acknowledged, SubmissionMove::Acknowledged(r)) if remote_ref == Some(*r) => Ok(None),
-        (St::Pending | St::Sent, SubmissionMove::Failed) => Ok(Some(St::Failed)),
-        (St::Failed, SubmissionMove::Failed) => Ok(None),
-        (St::Failed, SubmissionMove::Retry) => Ok(Some(St::Pending)),
-        _ => Err(()),
+        (St::Pending, SubmissionMove::Sent) => To(St::Sent),
+        (St::Sent | St::Acknowledged, SubmissionMove::Sent) => Repeat,
+        (St::Pending | St::Sent | St::Failed, SubmissionMove::Acknowledged(_)) => To(St::Acknowledged),
+        (St::Acknowledged, SubmissionMove::Acknowledged(r)) if remote_ref == Some(*r) => Repeat,
+        (St::Pending | St::Sent, SubmissionMove::Failed) => To(St::Failed),
+        (St::Failed, SubmissionMove::Failed) => Repeat,
+        (St::Failed, SubmissionMove::Retry) => To(St::Pending),
+        _ => NotNow,
     }
 }
 
@@ -304,17 +311,18 @@ mod tests {
     fn a_submission_moves_forward_and_a_repeated_mark_changes_nothing() {
         use SubmissionMove as M;
         use SubmissionState as St;
-        assert_eq!(submission_next(St::Pending, None, &M::Sent), Ok(Some(St::Sent)));
-        assert_eq!(submission_next(St::Sent, None, &M::Sent), Ok(None));
-        assert_eq!(submission_next(St::Sent, None, &M::Acknowledged("SH-1")), Ok(Some(St::Acknowledged)));
-        assert_eq!(submission_next(St::Acknowledged, Some("SH-1"), &M::Acknowledged("SH-1")), Ok(None));
-        assert_eq!(submission_next(St::Acknowledged, Some("SH-1"), &M::Acknowledged("SH-2")), Err(()));
-        assert_eq!(submission_next(St::Acknowledged, Some("SH-1"), &M::Failed), Err(()));
-        assert_eq!(submission_next(St::Sent, None, &M::Failed), Ok(Some(St::Failed)));
-        assert_eq!(submission_next(St::Failed, None, &M::Failed), Ok(None));
-        assert_eq!(submission_next(St::Failed, None, &M::Sent), Err(()), "a failed one is retried first");
-        assert_eq!(submission_next(St::Failed, None, &M::Retry), Ok(Some(St::Pending)));
-        assert_eq!(submission_next(St::Pending, None, &M::Retry), Err(()));
+        use SubmissionStep::*;
+        assert_eq!(submission_next(St::Pending, None, &M::Sent), To(St::Sent));
+        assert_eq!(submission_next(St::Sent, None, &M::Sent), Repeat);
+        assert_eq!(submission_next(St::Sent, None, &M::Acknowledged("SH-1")), To(St::Acknowledged));
+        assert_eq!(submission_next(St::Acknowledged, Some("SH-1"), &M::Acknowledged("SH-1")), Repeat);
+        assert_eq!(submission_next(St::Acknowledged, Some("SH-1"), &M::Acknowledged("SH-2")), NotNow);
+        assert_eq!(submission_next(St::Acknowledged, Some("SH-1"), &M::Failed), NotNow);
+        assert_eq!(submission_next(St::Sent, None, &M::Failed), To(St::Failed));
+        assert_eq!(submission_next(St::Failed, None, &M::Failed), Repeat);
+        assert_eq!(submission_next(St::Failed, None, &M::Sent), NotNow, "a failed one is retried first");
+        assert_eq!(submission_next(St::Failed, None, &M::Retry), To(St::Pending));
+        assert_eq!(submission_next(St::Pending, None, &M::Retry), NotNow);
     }
 
     #[test]

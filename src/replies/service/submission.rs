@@ -20,7 +20,7 @@ use crate::http::etag::IfMatch;
 use crate::http::text;
 use crate::replies::model::{Submission, SubmissionRow};
 use crate::replies::queries::{self, SubmissionChanges};
-use crate::replies::rules::{self, SubmissionMove};
+use crate::replies::rules::{self, SubmissionMove, SubmissionStep};
 
 /// The office and the sync role read submissions.
 pub fn may_read(principal: &Principal) -> Result<(), AppError> {
@@ -124,15 +124,15 @@ pub async fn mark(
     db::transaction(conn, async |conn| {
         let before =
             queries::submission_for_update(conn, id).await?.ok_or_else(|| AppError::not_found("submission"))?;
-        let to = rules::submission_next(before.state, before.remote_ref.as_deref(), &mv).map_err(|_| {
-            AppError::conflict(
-                "illegal_transition",
-                format!("not possible while the submission is {}", before.state.as_str()),
-            )
-            .with_extra("state", before.state.as_str())
-        })?;
-        // A repeated mark: nothing to do, whatever version the caller read.
-        let Some(to) = to else { return Ok(()) };
+        let to = match rules::submission_next(before.state, before.remote_ref.as_deref(), &mv) {
+            SubmissionStep::To(to) => to,
+            // A repeated mark: nothing to do, whatever version the caller read.
+            SubmissionStep::Repeat => return Ok(()),
+            SubmissionStep::NotNow => {
+                let detail = format!("not possible while the submission is {}", before.state.as_str());
+                return Err(AppError::conflict("illegal_transition", detail).with_extra("state", before.state.as_str()));
+            }
+        };
         if_match.check(before.version)?;
         let now = Utc::now();
         let mut changes = SubmissionChanges::default();
