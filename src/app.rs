@@ -24,8 +24,11 @@ use crate::documents::store::Files;
 use crate::error::AppError;
 use crate::http::metrics::Metrics;
 use crate::http::pagination::CursorCodec;
+use crate::http::ratelimit::RateLimit;
 use crate::http::{json, request_context};
-use crate::{assignments, audit, auth, calendar, coordination, directory, documents, ops, replies, suggestions};
+use crate::{
+    assignments, audit, auth, calendar, coordination, directory, disclosure, documents, ops, replies, suggestions,
+};
 
 /// How long another instance's calendar change may take to show in due states.
 const CALENDAR_TTL: std::time::Duration = std::time::Duration::from_secs(60);
@@ -53,6 +56,8 @@ pub struct AppState {
     pub postgres: Option<Arc<Supervision>>,
     /// The document store.
     pub files: Files,
+    /// The public endpoints' per-client rate limit (shared by every worker).
+    pub public_limit: RateLimit,
 }
 
 impl AppState {
@@ -70,6 +75,7 @@ impl AppState {
         // for a folder that cannot be made.
         let files = Files::from_config(&config).unwrap_or_else(|e| panic!("{e}"));
         Self {
+            public_limit: RateLimit::per_second(config.public_rate),
             files,
             pool,
             pools: Arc::new(pools),
@@ -101,6 +107,7 @@ impl AppState {
             due_dates: self.due_dates,
             postgres: self.postgres.clone(),
             files: self.files.clone(),
+            public_limit: self.public_limit.clone(),
         }
     }
 
@@ -128,8 +135,10 @@ pub fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(documents::routes::routes)
             .configure(coordination::routes::routes)
             .configure(replies::routes::routes)
+            .configure(disclosure::routes::routes)
             .configure(audit::routes::routes),
     );
+    cfg.configure(disclosure::routes::public_routes);
     cfg.configure(ops::routes::routes);
 }
 

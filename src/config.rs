@@ -57,6 +57,9 @@ pub struct Config {
     /// `JIANYI_FONT_DIR`: where the letters' fonts are (NotoSerifCJK-Regular.ttc and
     /// -Bold.ttc); unset, the system's font folders are searched.
     pub font_dir: Option<PathBuf>,
+    /// `JIANYI_PUBLIC_RATE`: requests per second per client address on the public
+    /// endpoints (bursts of five seconds' worth), then 429.
+    pub public_rate: u32,
     /// `JIANYI_S3_*`: an S3-compatible document store instead of the local folder.
     pub s3: Option<S3Config>,
 }
@@ -125,6 +128,7 @@ impl Default for Config {
             upload_limit: 50 * 1024 * 1024,
             files_dir: None,
             font_dir: None,
+            public_rate: 10,
             s3: None,
         }
     }
@@ -178,6 +182,7 @@ impl Config {
             upload_limit: number(&var, "JIANYI_UPLOAD_LIMIT", d.upload_limit, 1024)?,
             files_dir: var("JIANYI_FILES_DIR").map(PathBuf::from),
             font_dir: var("JIANYI_FONT_DIR").map(PathBuf::from),
+            public_rate: number(&var, "JIANYI_PUBLIC_RATE", d.public_rate as u64, 1)? as u32,
             s3: var("JIANYI_S3_BUCKET").map(|bucket| S3Config {
                 bucket,
                 endpoint: var("JIANYI_S3_ENDPOINT"),

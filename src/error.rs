@@ -141,6 +141,16 @@ impl AppError {
         Self::validation(vec![FieldError::new(field, code, message)])
     }
 
+    /// 429 for a client over a rate limit, with `Retry-After`.
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            format!("too many requests from this address; try again in {retry_after_secs} s"),
+        )
+        .with_header(header::RETRY_AFTER, retry_after_secs.max(1).to_string())
+    }
+
     pub fn too_many_requests(retry_after_secs: u64) -> Self {
         Self::new(
             StatusCode::TOO_MANY_REQUESTS,

@@ -13,6 +13,7 @@ pub mod coordination;
 pub mod db;
 pub mod demo;
 pub mod directory;
+pub mod disclosure;
 pub mod documents;
 pub mod error;
 pub mod http;

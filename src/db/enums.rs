@@ -502,6 +502,29 @@ db_enum! {
     }
 }
 
+db_enum! {
+    /// How a reply is disclosed (政务公开).
+    pub enum DisclosureMode {
+        /// In full.
+        Public = "public",
+        /// As a summary (a long reply).
+        Summary = "summary",
+        /// Not published, for a stated reason.
+        Withheld = "withheld",
+    }
+}
+
+db_enum! {
+    /// Whether the deputy agreed that the reply be published.
+    pub enum Consent {
+        NotAsked = "not_asked",
+        /// Asked, with the draft; no answer yet.
+        Asked = "asked",
+        Agreed = "agreed",
+        Refused = "refused",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use diesel::deserialize::FromSql;
@@ -556,7 +579,9 @@ mod tests {
             ReplyClass,
             SignoffState,
             ReplyStage,
-            SubmissionState
+            SubmissionState,
+            DisclosureMode,
+            Consent
         );
         assert_eq!(Role::ALL.len(), 8);
         assert_eq!(serde_json::from_str::<HandlingRole>("\"co\"").unwrap(), HandlingRole::Co);

@@ -512,6 +512,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    disclosures (reply_id) {
+        reply_id -> Uuid,
+        mode -> Text,
+        summary -> Nullable<Text>,
+        withheld_reason -> Nullable<Text>,
+        consent -> Text,
+        consent_at -> Nullable<Timestamptz>,
+        decided_by -> Uuid,
+        published_at -> Nullable<Timestamptz>,
+        published_by -> Nullable<Uuid>,
+        version -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(users -> units (unit_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
@@ -531,6 +547,7 @@ diesel::joinable!(reply_revisions -> replies (reply_id));
 diesel::joinable!(reply_signoffs -> replies (reply_id));
 diesel::joinable!(reply_decisions -> replies (reply_id));
 diesel::joinable!(submissions -> replies (reply_id));
+diesel::joinable!(disclosures -> replies (reply_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     units,
@@ -565,4 +582,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     reply_signoffs,
     reply_decisions,
     submissions,
+    disclosures,
 );

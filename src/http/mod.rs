@@ -8,6 +8,7 @@ pub mod idempotency;
 pub mod json;
 pub mod metrics;
 pub mod pagination;
+pub mod ratelimit;
 pub mod request_context;
 pub mod text;
 pub mod xlsx;

@@ -11,6 +11,7 @@ mod coordination;
 mod demo;
 mod deputies;
 mod directory;
+mod disclosure;
 mod documents;
 mod matrix;
 mod openapi;

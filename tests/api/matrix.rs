@@ -264,6 +264,15 @@ fn rows() -> Vec<Row> {
             Some(json!({"reason": "无法连接"})),
         )),
         relaxed(row("POST /api/v1/submissions/{id}/retry", p(&[O::Submit]), X::None, None)),
+        relaxed(row("GET /api/v1/disclosures/{reply_id}", p(&[O::ReplyRead]), X::None, None)),
+        relaxed(row("PUT /api/v1/disclosures/{reply_id}", p(&[O::Submit]), X::None, Some(json!({"mode": "public"})))),
+        relaxed(row(
+            "POST /api/v1/disclosures/{reply_id}/consent",
+            p(&[O::Submit]),
+            X::None,
+            Some(json!({"consent": "agreed"})),
+        )),
+        relaxed(row("POST /api/v1/disclosures/{reply_id}/publish", p(&[O::Submit]), X::None, None)),
         row("GET /api/v1/signoffs", p(&[O::SignOff]), X::None, None),
         relaxed(row("GET /api/v1/signoffs/{id}", p(&[O::SignOff, O::ReplyRead, O::ReviewOffice]), X::None, None)),
         relaxed(row(
@@ -343,6 +352,10 @@ fn rows() -> Vec<Row> {
         row("DELETE /api/v1/users/{id}", p(&[O::DirectoryWrite]), X::User, None),
         row("PATCH /api/v1/users/{id}", p(&[O::DirectoryWrite]), X::User, Some(json!({"display_name": "改名"}))),
         row("GET /healthz", Public, X::None, None),
+        row("GET /public", Public, X::None, None),
+        row("GET /public/replies", Public, X::None, None),
+        row("GET /public/replies.atom", Public, X::None, None),
+        relaxed(row("GET /public/replies/{id}", Public, X::None, None)),
         row("GET /metrics", Public, X::None, None),
         row("GET /readyz", Public, X::None, None),
     ]
@@ -523,6 +536,7 @@ fn path(template: &str, object: Object, own: bool, role: Role, app: &TestApp, f:
     };
     let path = template
         .replace("{id}", &id.to_string())
+        .replace("{reply_id}", &id.to_string())
         .replace("{day}", "2026-01-01")
         .replace("{source}/{year}/{external_no}", "npc/2024/240199");
     if path.ends_with("/diff") {
@@ -583,7 +597,9 @@ async fn every_operation_answers_every_role_as_the_policy_says() {
         let status =
             call(None, path(template, r.object, true, Role::Admin, &app, &f, rule)).send().await.status.as_u16();
         let want = if matches!(r.access, Access::Public) { Seen::Allowed } else { Seen::Unauthenticated };
-        if seen(status) != want {
+        // A public read of nothing in particular (a nil id) may find nothing.
+        let public_miss = matches!(r.access, Access::Public) && r.relaxed && seen(status) == Seen::Hidden;
+        if seen(status) != want && !public_miss {
             wrong.push(format!("{} without a token: {status}, expected {want:?}", r.operation));
         }
         let ops = match r.access {

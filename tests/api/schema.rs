@@ -86,6 +86,8 @@ async fn every_enum_column_checks_the_values_of_its_rust_enum() {
         ("reply_decisions", "class_before", values!(ReplyClass)),
         ("reply_decisions", "class_after", values!(ReplyClass)),
         ("submissions", "state", values!(SubmissionState)),
+        ("disclosures", "mode", values!(DisclosureMode)),
+        ("disclosures", "consent", values!(Consent)),
     ]
     .into_iter()
     .map(|(t, c, v)| ((t.to_string(), c.to_string()), v))
