@@ -16,6 +16,7 @@ pub mod directory;
 pub mod disclosure;
 pub mod documents;
 pub mod error;
+pub mod evaluations;
 pub mod http;
 pub mod letters;
 pub mod logging;

@@ -64,6 +64,7 @@ creating requests accept `Idempotency-Key`; lists page with `limit` and `cursor`
         (name = "coordination", description = "Co-handling opinions (协办意见), their approval and delivery, and contacts with deputies (沟通记录)"),
         (name = "replies", description = "Replies (答复): revisions, sign-off by co-handlers (会签), the three-level review, the formal letter as PDF and DOCX"),
         (name = "disclosure", description = "Disclosure (政务公开): the office's decision and publishing; published replies for the public as JSON, Atom and HTML"),
+        (name = "evaluations", description = "Evaluations (评价) by the proposers, re-handling, and completion (办结)"),
         (name = "calendar", description = "The working-day calendar and the deadline rules"),
         (name = "audit", description = "The audit log"),
         (name = "operations", description = "Health, readiness, metrics"),

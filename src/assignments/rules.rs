@@ -120,10 +120,12 @@ pub fn suggestion_status(assignments: &[(HandlingRole, AssignmentState)]) -> Sug
     if live.is_empty() {
         return SuggestionStatus::Registered;
     }
-    if live.iter().all(|(_, s)| *s == S::Completed) {
+    let answering: Vec<_> = live.iter().filter(|(r, _)| *r != HandlingRole::Co).collect();
+    // Completed (办结) with its replies: a co-handler whose opinion the office waived does
+    // not hold it open.
+    if !answering.is_empty() && answering.iter().all(|(_, s)| *s == S::Completed) {
         return SuggestionStatus::Completed;
     }
-    let answering: Vec<_> = live.iter().filter(|(r, _)| *r != HandlingRole::Co).collect();
     if !answering.is_empty() && answering.iter().all(|(_, s)| matches!(s, S::Replied | S::Completed)) {
         return SuggestionStatus::Replied;
     }
@@ -232,6 +234,12 @@ mod tests {
             St::Completed
         );
         assert_eq!(suggestion_status(&[(R::Co, S::OpinionGiven), (R::Lead, S::Disputed)]), St::Handling);
+        assert_eq!(suggestion_status(&[(R::Lead, S::Completed), (R::Co, S::Accepted)]), St::Completed);
+        assert_eq!(
+            suggestion_status(&[(R::Lead, S::Completed), (R::Lead, S::Assigned), (R::Co, S::Assigned)]),
+            St::Handling,
+            "a new round is being handled"
+        );
     }
 
     #[test]

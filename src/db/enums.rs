@@ -525,6 +525,28 @@ db_enum! {
     }
 }
 
+db_enum! {
+    /// A proposer's rating (the satisfaction rate counts basically satisfied as satisfied).
+    pub enum Rating {
+        /// 满意
+        Satisfied = "satisfied",
+        /// 基本满意
+        BasicallySatisfied = "basically_satisfied",
+        /// 不满意
+        Unsatisfied = "unsatisfied",
+    }
+}
+
+db_enum! {
+    /// Why a suggestion is completed (办结).
+    pub enum CompletionBasis {
+        /// Every proposer evaluated it.
+        Evaluated = "evaluated",
+        /// The evaluation receipt window passed without every evaluation.
+        ReceiptWindow = "receipt_window",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use diesel::deserialize::FromSql;
@@ -581,7 +603,9 @@ mod tests {
             ReplyStage,
             SubmissionState,
             DisclosureMode,
-            Consent
+            Consent,
+            Rating,
+            CompletionBasis
         );
         assert_eq!(Role::ALL.len(), 8);
         assert_eq!(serde_json::from_str::<HandlingRole>("\"co\"").unwrap(), HandlingRole::Co);

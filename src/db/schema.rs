@@ -528,6 +528,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    evaluations (id) {
+        id -> Uuid,
+        suggestion_id -> Uuid,
+        round -> Int4,
+        deputy_id -> Uuid,
+        revision -> Int4,
+        work -> Text,
+        result -> Text,
+        comment -> Nullable<Text>,
+        on_behalf -> Bool,
+        recorded_by -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    completions (suggestion_id) {
+        suggestion_id -> Uuid,
+        round -> Int4,
+        basis -> Text,
+        completed_by -> Uuid,
+        completed_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(users -> units (unit_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
@@ -548,6 +574,8 @@ diesel::joinable!(reply_signoffs -> replies (reply_id));
 diesel::joinable!(reply_decisions -> replies (reply_id));
 diesel::joinable!(submissions -> replies (reply_id));
 diesel::joinable!(disclosures -> replies (reply_id));
+diesel::joinable!(evaluations -> suggestions (suggestion_id));
+diesel::joinable!(completions -> suggestions (suggestion_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     units,
@@ -583,4 +611,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     reply_decisions,
     submissions,
     disclosures,
+    evaluations,
+    completions,
 );

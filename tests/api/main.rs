@@ -13,6 +13,7 @@ mod deputies;
 mod directory;
 mod disclosure;
 mod documents;
+mod evaluations;
 mod matrix;
 mod openapi;
 mod ops;

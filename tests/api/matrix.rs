@@ -273,6 +273,17 @@ fn rows() -> Vec<Row> {
             Some(json!({"consent": "agreed"})),
         )),
         relaxed(row("POST /api/v1/disclosures/{reply_id}/publish", p(&[O::Submit]), X::None, None)),
+        relaxed(row(
+            "POST /api/v1/evaluations",
+            p(&[O::Evaluate]),
+            X::None,
+            Some(
+                json!({"suggestion_id": Uuid::nil(), "deputy_id": Uuid::nil(), "work": "satisfied", "result": "satisfied"}),
+            ),
+        )),
+        relaxed(row("GET /api/v1/evaluations", p(&[O::SupervisionRead, O::Evaluate]), X::None, None)),
+        relaxed(row("POST /api/v1/completions", p(&[O::Submit]), X::None, Some(json!({"suggestion_id": Uuid::nil()})))),
+        relaxed(row("GET /api/v1/completions/{suggestion_id}", p(&[O::SupervisionRead, O::Evaluate]), X::None, None)),
         row("GET /api/v1/signoffs", p(&[O::SignOff]), X::None, None),
         relaxed(row("GET /api/v1/signoffs/{id}", p(&[O::SignOff, O::ReplyRead, O::ReviewOffice]), X::None, None)),
         relaxed(row(
@@ -537,8 +548,12 @@ fn path(template: &str, object: Object, own: bool, role: Role, app: &TestApp, f:
     let path = template
         .replace("{id}", &id.to_string())
         .replace("{reply_id}", &id.to_string())
+        .replace("{suggestion_id}", &id.to_string())
         .replace("{day}", "2026-01-01")
         .replace("{source}/{year}/{external_no}", "npc/2024/240199");
+    if path == "/api/v1/evaluations" {
+        return format!("{path}?suggestion_id={}", Uuid::nil());
+    }
     if path.ends_with("/diff") {
         return format!("{path}?from=1&to=2");
     }

@@ -88,6 +88,9 @@ async fn every_enum_column_checks_the_values_of_its_rust_enum() {
         ("submissions", "state", values!(SubmissionState)),
         ("disclosures", "mode", values!(DisclosureMode)),
         ("disclosures", "consent", values!(Consent)),
+        ("evaluations", "work", values!(Rating)),
+        ("evaluations", "result", values!(Rating)),
+        ("completions", "basis", values!(CompletionBasis)),
     ]
     .into_iter()
     .map(|(t, c, v)| ((t.to_string(), c.to_string()), v))

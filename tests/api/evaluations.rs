@@ -1,0 +1,170 @@
+//! Evaluations: only the proposers (or the sync role for them), only after the reply; an
+//! unsatisfied one opens a new round for the same units; every proposer satisfied and the
+//! replies acknowledged complete the suggestion.
+
+use serde_json::{Value, json};
+
+use jianyi::auth::Role;
+
+use crate::replies::signed_reply;
+use crate::support::TestApp;
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().unwrap().to_string()
+}
+
+/// Submits the reply and has the sync role acknowledge it.
+async fn acknowledged(app: &TestApp, reply: &Value) {
+    let sub = app
+        .post(&format!("/api/v1/replies/{}/submission", id(reply)))
+        .as_(Role::Office)
+        .send()
+        .await
+        .expect(201)
+        .json();
+    let path = format!("/api/v1/submissions/{}", id(&sub));
+    app.post(&format!("{path}/sent")).as_(Role::Sync).header("if-match", "*").send().await.expect(200);
+    let ack = json!({"remote_ref": format!("SHRD-{}", id(reply))});
+    app.post(&format!("{path}/acknowledged"))
+        .as_(Role::Sync)
+        .header("if-match", "*")
+        .json(&ack)
+        .send()
+        .await
+        .expect(200);
+}
+
+/// The proposer (the one deputy of `lead_item`) of a suggestion.
+async fn proposer(app: &TestApp, s: &str) -> Value {
+    let sug = app.get(&format!("/api/v1/suggestions/{s}")).as_(Role::Office).send().await.expect(200).json();
+    sug["proposer"]["id"].clone()
+}
+
+#[actix_web::test]
+async fn every_proposer_satisfied_and_the_reply_acknowledged_complete_the_suggestion() {
+    let app = TestApp::new().await;
+    let (s, r) = signed_reply(&app, "240901").await;
+    let deputy = proposer(&app, &s).await;
+    let eval = |who: Value, work: &str, result: &str| json!({"suggestion_id": s, "deputy_id": who, "work": work, "result": result});
+    // Wrong callers and a proposer who is not on the suggestion.
+    app.post("/api/v1/evaluations")
+        .as_(Role::Office)
+        .json(&eval(deputy.clone(), "satisfied", "satisfied"))
+        .send()
+        .await
+        .problem(403, "forbidden");
+    app.post("/api/v1/evaluations")
+        .as_(Role::Deputy)
+        .json(&eval(Value::Null, "satisfied", "satisfied"))
+        .send()
+        .await
+        .problem(404, "not_found");
+    let stranger = app
+        .post("/api/v1/deputies")
+        .as_(Role::Office)
+        .json(&json!({"body": "npc", "name": "无关代表"}))
+        .send()
+        .await
+        .json();
+    let p = app
+        .post("/api/v1/evaluations")
+        .as_(Role::Sync)
+        .json(&eval(stranger["id"].clone(), "satisfied", "satisfied"))
+        .send()
+        .await;
+    p.problem(422, "validation_failed");
+    app.post("/api/v1/evaluations")
+        .as_(Role::Sync)
+        .json(&json!({"suggestion_id": s, "work": "satisfied", "result": "satisfied"}))
+        .send()
+        .await
+        .problem(422, "validation_failed");
+    // Satisfied, but the reply is not acknowledged yet: recorded, not completed.
+    let e = app
+        .post("/api/v1/evaluations")
+        .as_(Role::Sync)
+        .json(&eval(deputy.clone(), "basically_satisfied", "satisfied"))
+        .send()
+        .await;
+    let e = e.expect(201).json();
+    assert_eq!((e["round"].as_i64(), e["revision"].as_i64(), e["on_behalf"].as_bool()), (Some(1), Some(1), Some(true)));
+    let close = app.post("/api/v1/completions").as_(Role::Office).json(&json!({"suggestion_id": s})).send().await;
+    assert_eq!(close.problem(409, "not_completable")["reason"], "replies_not_submitted");
+    acknowledged(&app, &r).await;
+    // A change is a new revision; now everything is in: completed, on the basis of the evaluations.
+    let e = app
+        .post("/api/v1/evaluations")
+        .as_(Role::Sync)
+        .json(&eval(deputy.clone(), "satisfied", "satisfied"))
+        .send()
+        .await;
+    assert_eq!(e.expect(201).json()["revision"], 2);
+    let c = app.get(&format!("/api/v1/completions/{s}")).as_(Role::Office).send().await.expect(200).json();
+    assert_eq!((c["round"].as_i64(), c["basis"].as_str()), (Some(1), Some("evaluated")));
+    let sug = app.get(&format!("/api/v1/suggestions/{s}")).as_(Role::Office).send().await.json();
+    assert_eq!(sug["status"], "completed");
+    app.post("/api/v1/evaluations")
+        .as_(Role::Sync)
+        .json(&eval(deputy, "satisfied", "satisfied"))
+        .send()
+        .await
+        .problem(409, "completed");
+    let list =
+        app.get(&format!("/api/v1/evaluations?suggestion_id={s}")).as_(Role::Office).send().await.expect(200).json();
+    assert_eq!(list["items"].as_array().unwrap().len(), 2);
+    app.get(&format!("/api/v1/evaluations?suggestion_id={s}")).as_(Role::Deputy).send().await.problem(404, "not_found");
+}
+
+#[actix_web::test]
+async fn unsatisfied_opens_a_new_round_for_the_same_units_and_nothing_before_the_reply() {
+    let app = TestApp::new().await;
+    let (s, _) = signed_reply(&app, "240902").await;
+    let deputy = proposer(&app, &s).await;
+    // Before the reply of another item: 409.
+    let (other, _) = {
+        let (o, r) = signed_reply(&app, "240903").await;
+        (o, r)
+    };
+    let _ = other;
+    let fresh = app
+        .post("/api/v1/suggestions")
+        .as_(Role::Office)
+        .json(&json!({"source": "npc", "year": 2024, "external_no": "240904", "title": "关于增设公交线路的建议", "proposer_id": deputy}))
+        .send()
+        .await
+        .expect(201)
+        .json();
+    let today = jianyi::calendar::Today::default().date().to_string();
+    app.post("/api/v1/assignments")
+        .as_(Role::Office)
+        .json(&json!({"suggestion_id": fresh["id"], "assigned_on": today, "units": [
+            {"unit_id": app.units.bureau, "role": "lead", "section_id": app.units.construction}]}))
+        .send()
+        .await
+        .expect(201);
+    let early = json!({"suggestion_id": fresh["id"], "deputy_id": deputy, "work": "satisfied", "result": "satisfied"});
+    app.post("/api/v1/evaluations").as_(Role::Sync).json(&early).send().await.problem(409, "not_replied");
+    // Unsatisfied with the result: round 1 ends, round 2 is assigned to the same units.
+    let bad = json!({"suggestion_id": s, "deputy_id": deputy, "work": "satisfied", "result": "unsatisfied", "comment": "站点仍未调整"});
+    app.post("/api/v1/evaluations").as_(Role::Sync).json(&bad).send().await.expect(201);
+    let all = app.get(&format!("/api/v1/assignments?suggestion_id={s}")).as_(Role::Office).send().await.json();
+    let items = all["items"].as_array().unwrap();
+    let by_round = |r: i64| items.iter().filter(|a| a["round"].as_i64() == Some(r)).collect::<Vec<_>>();
+    assert_eq!(by_round(1).len(), 2);
+    let lead1 = by_round(1).into_iter().find(|a| a["role"] == "lead").unwrap().clone();
+    assert_eq!(lead1["state"], "completed", "{items:?}");
+    let second = by_round(2);
+    assert_eq!(second.len(), 2, "the same lead and co-handling units: {items:?}");
+    assert!(second.iter().all(|a| a["state"] == "assigned"));
+    let mut units: Vec<_> = second.iter().map(|a| (a["unit_id"].clone(), a["role"].clone())).collect();
+    let mut first: Vec<_> = by_round(1).iter().map(|a| (a["unit_id"].clone(), a["role"].clone())).collect();
+    units.sort_by_key(|u| u.0.to_string());
+    first.sort_by_key(|u| u.0.to_string());
+    assert_eq!(units, first);
+    // Round 2 has no reply yet: no evaluation, no completion.
+    app.post("/api/v1/evaluations").as_(Role::Sync).json(&bad).send().await.problem(409, "not_replied");
+    let close = app.post("/api/v1/completions").as_(Role::Office).json(&json!({"suggestion_id": s})).send().await;
+    close.problem(409, "not_completable");
+    let sug = app.get(&format!("/api/v1/suggestions/{s}")).as_(Role::Office).send().await.json();
+    assert_ne!(sug["status"], "completed");
+}
