@@ -27,8 +27,8 @@ use crate::http::pagination::CursorCodec;
 use crate::http::ratelimit::RateLimit;
 use crate::http::{json, request_context};
 use crate::{
-    assignments, audit, auth, calendar, coordination, directory, disclosure, documents, evaluations, ops, replies,
-    suggestions,
+    assignments, audit, auth, calendar, commitments, coordination, directory, disclosure, documents, evaluations, ops,
+    replies, suggestions,
 };
 
 /// How long another instance's calendar change may take to show in due states.
@@ -138,6 +138,7 @@ pub fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(replies::routes::routes)
             .configure(disclosure::routes::routes)
             .configure(evaluations::routes::routes)
+            .configure(commitments::routes::routes)
             .configure(audit::routes::routes),
     );
     cfg.configure(disclosure::routes::public_routes);

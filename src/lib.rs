@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod cli;
+pub mod commitments;
 pub mod config;
 pub mod coordination;
 pub mod db;

@@ -547,6 +547,17 @@ db_enum! {
     }
 }
 
+db_enum! {
+    /// Where a commitment (落实) of a B-class reply stands.
+    pub enum CommitmentState {
+        Open = "open",
+        /// Delivered.
+        Done = "done",
+        /// Could not be delivered, and the deputy was told why.
+        Explained = "explained",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use diesel::deserialize::FromSql;
@@ -605,7 +616,8 @@ mod tests {
             DisclosureMode,
             Consent,
             Rating,
-            CompletionBasis
+            CompletionBasis,
+            CommitmentState
         );
         assert_eq!(Role::ALL.len(), 8);
         assert_eq!(serde_json::from_str::<HandlingRole>("\"co\"").unwrap(), HandlingRole::Co);

@@ -554,6 +554,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    commitments (id) {
+        id -> Uuid,
+        reply_id -> Uuid,
+        suggestion_id -> Uuid,
+        text -> Text,
+        due_on -> Date,
+        state -> Text,
+        outcome -> Nullable<Text>,
+        closed_at -> Nullable<Timestamptz>,
+        closed_by -> Nullable<Uuid>,
+        created_by -> Uuid,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    commitment_progress (id) {
+        id -> Uuid,
+        commitment_id -> Uuid,
+        note -> Text,
+        reported_on -> Date,
+        recorded_by -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(users -> units (unit_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
@@ -576,6 +605,8 @@ diesel::joinable!(submissions -> replies (reply_id));
 diesel::joinable!(disclosures -> replies (reply_id));
 diesel::joinable!(evaluations -> suggestions (suggestion_id));
 diesel::joinable!(completions -> suggestions (suggestion_id));
+diesel::joinable!(commitments -> replies (reply_id));
+diesel::joinable!(commitment_progress -> commitments (commitment_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     units,
@@ -613,4 +644,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     disclosures,
     evaluations,
     completions,
+    commitments,
+    commitment_progress,
 );

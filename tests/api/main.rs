@@ -6,6 +6,7 @@ mod support;
 mod assignments;
 mod audit;
 mod auth;
+mod commitments;
 mod conventions;
 mod coordination;
 mod demo;

@@ -284,6 +284,26 @@ fn rows() -> Vec<Row> {
         relaxed(row("GET /api/v1/evaluations", p(&[O::SupervisionRead, O::Evaluate]), X::None, None)),
         relaxed(row("POST /api/v1/completions", p(&[O::Submit]), X::None, Some(json!({"suggestion_id": Uuid::nil()})))),
         relaxed(row("GET /api/v1/completions/{suggestion_id}", p(&[O::SupervisionRead, O::Evaluate]), X::None, None)),
+        relaxed(row(
+            "POST /api/v1/commitments",
+            p(&[O::ReplyDraft]),
+            X::None,
+            Some(json!({"reply_id": Uuid::nil(), "text": "按期完成", "due_on": "2030-01-01"})),
+        )),
+        relaxed(row("GET /api/v1/commitments", p(&[O::ReplyRead]), X::None, None)),
+        relaxed(row(
+            "POST /api/v1/commitments/{id}/progress",
+            p(&[O::ReplyDraft]),
+            X::None,
+            Some(json!({"note": "进展", "reported_on": "2026-01-01"})),
+        )),
+        relaxed(row(
+            "POST /api/v1/commitments/{id}/close",
+            p(&[O::ReplyDraft]),
+            X::None,
+            Some(json!({"state": "done", "outcome": "已完成"})),
+        )),
+        relaxed(row("GET /api/v1/commitments/{id}/letter", p(&[O::ReplyRead]), X::None, None)),
         row("GET /api/v1/signoffs", p(&[O::SignOff]), X::None, None),
         relaxed(row("GET /api/v1/signoffs/{id}", p(&[O::SignOff, O::ReplyRead, O::ReviewOffice]), X::None, None)),
         relaxed(row(
@@ -551,6 +571,9 @@ fn path(template: &str, object: Object, own: bool, role: Role, app: &TestApp, f:
         .replace("{suggestion_id}", &id.to_string())
         .replace("{day}", "2026-01-01")
         .replace("{source}/{year}/{external_no}", "npc/2024/240199");
+    if path == "/api/v1/commitments" {
+        return format!("{path}?suggestion_id={}", Uuid::nil());
+    }
     if path == "/api/v1/evaluations" {
         return format!("{path}?suggestion_id={}", Uuid::nil());
     }

@@ -1,0 +1,2 @@
+DROP TABLE commitment_progress;
+DROP TABLE commitments;
