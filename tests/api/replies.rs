@@ -242,10 +242,43 @@ async fn the_seed_years_replies_are_signed_off_reviewed_lettered_and_signed_by_a
         let events: Vec<String> = app.events(&id(&r)).await.into_iter().map(|e| e.0).collect();
         assert_eq!(events.last().unwrap(), "reply.signed");
         let names = std::iter::once(&suggestion["proposer"]).chain(suggestion["co_signers"].as_array().unwrap());
-        if names.into_iter().any(|d| d["name"] == "杨国哲") {
+        if names.clone().any(|d| d["name"] == "杨国哲") {
             deputy_replies.push(r["id"].clone());
         }
+
+        // Closing the loop: submitted and acknowledged, published, every proposer satisfied.
+        let sync = app.token(Role::Sync).to_string();
+        let sub =
+            app.post(&format!("/api/v1/replies/{}/submission", id(&r))).bearer(&office).send().await.expect(201).json();
+        let sub_path = format!("/api/v1/submissions/{}", id(&sub));
+        app.post(&format!("{sub_path}/sent")).bearer(&sync).header("if-match", "*").send().await.expect(200);
+        let ack = json!({"remote_ref": format!("SHRD-2023-{}", suggestion["external_no"].as_str().unwrap())});
+        app.post(&format!("{sub_path}/acknowledged"))
+            .bearer(&sync)
+            .header("if-match", "*")
+            .json(&ack)
+            .send()
+            .await
+            .expect(200);
+        let d_path = format!("/api/v1/disclosures/{}", id(&r));
+        let d = app.put(&d_path).bearer(&office).header("if-match", "*").json(&json!({"mode": "public"})).send().await;
+        let d = d.expect(200).json();
+        app.post(&format!("{d_path}/publish")).bearer(&office).if_match(version(&d)).send().await.expect(200);
+        for who in names.filter(|d| d.is_object()) {
+            let e = json!({"suggestion_id": s, "deputy_id": who["id"], "work": "satisfied", "result": "satisfied"});
+            app.post("/api/v1/evaluations").bearer(&sync).json(&e).send().await.expect(201);
+        }
+        let done = app.get(&format!("/api/v1/suggestions/{s}")).bearer(&office).send().await.json();
+        assert_eq!(done["status"], "completed", "{} is completed", suggestion["external_no"]);
+        let c = app.get(&format!("/api/v1/completions/{s}")).bearer(&office).send().await.expect(200).json();
+        assert_eq!(c["basis"], "evaluated");
     }
+    // The five replies are public; the page shows them and the bureau's figures.
+    let public = app.get("/public/replies?year=2023").send().await.expect(200).json();
+    assert_eq!(public["items"].as_array().unwrap().len(), 5);
+    let page = app.get("/public?year=2023").send().await.expect(200);
+    let page = String::from_utf8_lossy(&page.body).to_string();
+    assert!(page.contains("2023年度办理情况") && page.contains("市自然资源和规划局"));
     // The deputy reads their signed replies, without the bureau's internal record.
     let deputy = demo("yangguozhe").await;
     let seen = app.get("/api/v1/replies").bearer(&deputy).send().await.expect(200).json();

@@ -1,7 +1,6 @@
-//! Reply operations, one module per capability: drafting (revisions, comparison,
-//! templates), sign-off by the co-handlers, the review, the letters, and the submission
-//! to the municipal system. Each change
-//! writes its audit row and event in its transaction.
+//! Reply operations, one module per capability: drafting (revisions, comparison),
+//! templates, sign-off by the co-handlers, the review, the letters, and the submission to
+//! the municipal system. Each change writes its audit row and event in its transaction.
 
 pub mod drafting;
 pub mod letters;
