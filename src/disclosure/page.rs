@@ -8,8 +8,8 @@ use chrono::{DateTime, FixedOffset, Utc};
 use crate::disclosure::model::{PublicReply, UnitFigures};
 
 /// The page's Content-Security-Policy.
-pub const CSP: &str =
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'";
+pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; \
+                        base-uri 'none'; frame-ancestors 'self'";
 
 fn fixed(t: DateTime<Utc>) -> DateTime<FixedOffset> {
     t.fixed_offset()
@@ -63,7 +63,7 @@ pub fn html(items: &[PublicReply], figures: &[UnitFigures], year: i32, q: Option
     out.push_str(
         "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>建议提案办理答复公开</title>\
+         <title>建议提案办理答复公开</title><link rel=\"icon\" href=\"data:,\">\
          <link rel=\"alternate\" type=\"application/atom+xml\" href=\"/public/replies.atom\">\
          <style>body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;max-width:48rem;margin:0 auto;padding:1rem;\
          line-height:1.7;color:#222}h1{font-size:1.4rem}h2{font-size:1.1rem;margin-bottom:.2rem}\

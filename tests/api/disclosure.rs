@@ -150,3 +150,57 @@ async fn the_public_endpoints_are_rate_limited_per_client() {
     // Another client is not held back.
     app.get("/public/replies").peer("203.0.113.8:5000").send().await.expect(200);
 }
+
+/// The first of these programs on `PATH`.
+fn program(names: &[&str]) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    names.iter().flat_map(|n| std::env::split_paths(&path).map(move |d| d.join(n))).find(|p| p.is_file())
+}
+
+#[actix_web::test]
+async fn the_public_page_renders_in_headless_chromium_without_console_errors() {
+    const TEST: &str = "the_public_page_renders_in_headless_chromium_without_console_errors";
+    let Some(chromium) = program(&["chromium", "chromium-browser", "google-chrome"]) else {
+        crate::support::skipped(TEST, "no chromium on PATH (Debian: apt-get install chromium; .ci/run installs it)");
+        return;
+    };
+    let app = TestApp::new().await;
+    let (_, r) = signed_reply(&app, "241101").await;
+    let d =
+        put(&app, &id(&r), "*", json!({"mode": "summary", "summary": "我局将于2025年底前优化公交站点布局。"})).await;
+    post(&app, &id(&r), "publish", d.expect(200).json()["version"].as_i64().unwrap(), None).await.expect(200);
+    // A real server on a port, on this runtime (the browser is awaited, not blocked on).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = app.state.clone();
+    let server = actix_web::HttpServer::new(move || jianyi::app::build_app(state.clone()))
+        .workers(1)
+        .listen(listener)
+        .unwrap()
+        .run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let shot = dir.join("public-page.png");
+    let _ = std::fs::remove_file(&shot);
+    let profile = std::env::temp_dir().join(format!("jianyi-chromium-{}", uuid::Uuid::new_v4().simple()));
+    let out = tokio::process::Command::new(&chromium)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars"])
+        .args(["--no-first-run", "--enable-logging=stderr", "--v=0", "--window-size=412,915"])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("http://{addr}/public?year=2024"))
+        .output()
+        .await
+        .unwrap();
+    handle.stop(true).await;
+    let _ = std::fs::remove_dir_all(&profile);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "chromium failed: {log}");
+    let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE") || l.contains("Refused to")).collect();
+    assert!(console.is_empty(), "console messages: {console:?}");
+    let png = std::fs::read(&shot).expect("a screenshot");
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{} bytes", png.len());
+    eprintln!("the public page's screenshot: {}", shot.display());
+}
