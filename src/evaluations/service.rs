@@ -85,6 +85,14 @@ async fn round_facts(
     })
 }
 
+/// Completes the round's answered assignments (replied, or opinion given).
+async fn end_round(conn: &mut AsyncPgConnection, actor: &Actor, rows: &[&AssignmentRow]) -> Result<(), AppError> {
+    for a in rows.iter().filter(|a| matches!(a.state, AssignmentState::Replied | AssignmentState::OpinionGiven)) {
+        assignments::service::assigning::complete_by_step(conn, actor, a.id, Action::Complete).await?;
+    }
+    Ok(())
+}
+
 /// Completes the round's assignments and records the completion.
 async fn complete(
     conn: &mut AsyncPgConnection,
@@ -95,9 +103,7 @@ async fn complete(
     basis: CompletionBasis,
     by: Uuid,
 ) -> Result<Completion, AppError> {
-    for a in rows.iter().filter(|a| matches!(a.state, AssignmentState::Replied | AssignmentState::OpinionGiven)) {
-        assignments::service::assigning::complete_by_step(conn, actor, a.id, Action::Complete).await?;
-    }
+    end_round(conn, actor, rows).await?;
     let c = queries::insert_completion(conn, suggestion_id, round, basis, by).await?;
     let snap = json!({"round": round, "basis": basis});
     let payload = json!({"suggestion_id": suggestion_id, "round": round, "basis": basis});
@@ -123,9 +129,7 @@ async fn new_round(
     rows: &[&AssignmentRow],
     clock: &Clock,
 ) -> Result<(), AppError> {
-    for a in rows.iter().filter(|a| matches!(a.state, AssignmentState::Replied | AssignmentState::OpinionGiven)) {
-        assignments::service::assigning::complete_by_step(conn, actor, a.id, Action::Complete).await?;
-    }
+    end_round(conn, actor, rows).await?;
     let units = rows
         .iter()
         .map(|a| UnitAssignment {

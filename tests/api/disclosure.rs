@@ -170,16 +170,7 @@ async fn the_public_page_renders_in_headless_chromium_without_console_errors() {
         put(&app, &id(&r), "*", json!({"mode": "summary", "summary": "我局将于2025年底前优化公交站点布局。"})).await;
     post(&app, &id(&r), "publish", d.expect(200).json()["version"].as_i64().unwrap(), None).await.expect(200);
     // A real server on a port, on this runtime (the browser is awaited, not blocked on).
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = app.state.clone();
-    let server = actix_web::HttpServer::new(move || jianyi::app::build_app(state.clone()))
-        .workers(1)
-        .listen(listener)
-        .unwrap()
-        .run();
-    let handle = server.handle();
-    actix_web::rt::spawn(server);
+    let (addr, handle) = crate::support::serve(&app);
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     let shot = dir.join("public-page.png");

@@ -314,16 +314,7 @@ async fn the_sweep_takes_blobs_no_row_points_at() {
 async fn a_connection_dropped_mid_upload_leaves_nothing() {
     let app = TestApp::new().await;
     let (s, _, _) = led_and_co_handled(&app, "240209").await;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = app.state.clone();
-    let server = actix_web::HttpServer::new(move || jianyi::app::build_app(state.clone()))
-        .workers(1)
-        .listen(listener)
-        .unwrap()
-        .run();
-    let handle = server.handle();
-    actix_web::rt::spawn(server);
+    let (addr, handle) = crate::support::serve(&app);
 
     let boundary = "cut-here";
     let head = format!(

@@ -459,3 +459,19 @@ pub fn skipped(test: &str, why: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
 }
+
+/// The app on a real port (for clients that are not the test's: a browser, a raw
+/// socket), on the test's runtime; its address and a handle to stop it.
+pub fn serve(app: &TestApp) -> (std::net::SocketAddr, actix_web::dev::ServerHandle) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = app.state.clone();
+    let server = actix_web::HttpServer::new(move || jianyi::app::build_app(state.clone()))
+        .workers(1)
+        .listen(listener)
+        .unwrap()
+        .run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    (addr, handle)
+}
