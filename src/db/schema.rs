@@ -583,6 +583,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    explanations (id) {
+        id -> Uuid,
+        suggestion_id -> Uuid,
+        round -> Int4,
+        text -> Text,
+        recorded_by -> Uuid,
+        recorded_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(users -> units (unit_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
@@ -605,6 +616,7 @@ diesel::joinable!(submissions -> replies (reply_id));
 diesel::joinable!(disclosures -> replies (reply_id));
 diesel::joinable!(evaluations -> suggestions (suggestion_id));
 diesel::joinable!(completions -> suggestions (suggestion_id));
+diesel::joinable!(explanations -> suggestions (suggestion_id));
 diesel::joinable!(commitments -> replies (reply_id));
 diesel::joinable!(commitment_progress -> commitments (commitment_id));
 
@@ -646,4 +658,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     completions,
     commitments,
     commitment_progress,
+    explanations,
 );

@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::db::enums::{CompletionBasis, Rating};
-use crate::db::schema::{completions, evaluations};
+use crate::db::schema::{completions, evaluations, explanations};
 
 /// A proposer's evaluation (评价) of one round: the handling work and the result.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize, ToSchema)]
@@ -69,4 +69,28 @@ pub struct Completion {
 #[serde(deny_unknown_fields)]
 pub struct NewCompletion {
     pub suggestion_id: Uuid,
+}
+
+/// A formal explanation (书面说明) to a proposer unsatisfied again after re-handling.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize, ToSchema)]
+#[diesel(table_name = explanations)]
+pub struct Explanation {
+    pub id: Uuid,
+    pub suggestion_id: Uuid,
+    pub round: i32,
+    pub text: String,
+    pub recorded_by: Uuid,
+    pub recorded_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewExplanation {
+    pub suggestion_id: Uuid,
+    #[schema(
+        example = "受用地条件限制，站点暂无法调整，已书面说明原因及后续安排。",
+        min_length = 1,
+        max_length = 5000
+    )]
+    pub text: String,
 }

@@ -6,8 +6,10 @@ use uuid::Uuid;
 
 use crate::assignments::model::AssignmentRow;
 use crate::db::enums::{AssignmentState, CompletionBasis, ContactKind, Rating, SubmissionState};
-use crate::db::schema::{assignments, completions, contacts, evaluations, replies, submissions, suggestions};
-use crate::evaluations::model::{Completion, Evaluation};
+use crate::db::schema::{
+    assignments, completions, contacts, evaluations, explanations, replies, submissions, suggestions,
+};
+use crate::evaluations::model::{Completion, Evaluation, Explanation};
 
 /// The suggestion's proposers.
 pub async fn proposers(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Vec<Uuid>>> {
@@ -135,6 +137,43 @@ pub async fn insert_completion(
             completions::completed_by.eq(by),
         ))
         .returning(Completion::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Whether a formal explanation of the round was recorded after `since`.
+pub async fn explained_since(
+    conn: &mut AsyncPgConnection,
+    suggestion_id: Uuid,
+    round: i32,
+    since: chrono::DateTime<chrono::Utc>,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        explanations::table
+            .filter(explanations::suggestion_id.eq(suggestion_id))
+            .filter(explanations::round.eq(round))
+            .filter(explanations::recorded_at.ge(since)),
+    ))
+    .get_result(conn)
+    .await
+}
+
+pub async fn insert_explanation(
+    conn: &mut AsyncPgConnection,
+    suggestion_id: Uuid,
+    round: i32,
+    text: &str,
+    by: Uuid,
+) -> QueryResult<Explanation> {
+    diesel::insert_into(explanations::table)
+        .values((
+            explanations::id.eq(Uuid::now_v7()),
+            explanations::suggestion_id.eq(suggestion_id),
+            explanations::round.eq(round),
+            explanations::text.eq(text),
+            explanations::recorded_by.eq(by),
+        ))
+        .returning(Explanation::as_returning())
         .get_result(conn)
         .await
 }

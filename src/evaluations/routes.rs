@@ -104,6 +104,36 @@ pub async fn create_completion(
         .json(c))
 }
 
+/// The office records a formal explanation (书面说明) to a proposer who is unsatisfied
+/// again after re-handling — with a face-to-face consultation, one of the two ways such an
+/// item closes; when every evaluation is then in, the suggestion is completed.
+#[utoipa::path(
+    tag = "evaluations",
+    request_body = NewExplanation,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The explanation", body = Explanation),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 422, response = doc::Unprocessable),
+    )
+)]
+#[post("/explanations")]
+pub async fn create_explanation(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: Json<NewExplanation>,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = state.conn().await?;
+    let clock = state.clock(&mut conn).await?;
+    let x = service::explain(&mut conn, &principal, &body, &clock).await?;
+    Ok(HttpResponse::Created().json(x))
+}
+
 /// A suggestion's completion, if it is completed.
 #[utoipa::path(
     tag = "evaluations",
@@ -131,6 +161,10 @@ pub async fn get_completion(
 }
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(utoipa_actix_web::scope("/evaluations").service(create_evaluation).service(list_evaluations))
-        .service(utoipa_actix_web::scope("/completions").service(create_completion).service(get_completion));
+    cfg.service(utoipa_actix_web::scope("/evaluations").service(create_evaluation).service(list_evaluations)).service(
+        utoipa_actix_web::scope("/completions")
+            .service(create_completion)
+            .service(create_explanation)
+            .service(get_completion),
+    );
 }

@@ -55,11 +55,15 @@ async fn round_facts(
         latest.retain(|(d, _)| *d != e.deputy_id);
         latest.push((e.deputy_id, u));
         if u {
-            last_unsatisfied = Some(local_date(e.created_at));
+            last_unsatisfied = Some(e.created_at);
         }
     }
+    // After an unsatisfied evaluation: a face-to-face consultation, or a formal explanation.
     let consulted = match last_unsatisfied {
-        Some(day) => queries::consulted_since(conn, &ids, day).await?,
+        Some(at) => {
+            queries::consulted_since(conn, &ids, local_date(at)).await?
+                || queries::explained_since(conn, suggestion_id, round, at).await?
+        }
         None => false,
     };
     let receipt_passed = match queries::last_signed(conn, &ids).await? {
@@ -265,6 +269,51 @@ pub async fn close(
             AppError::conflict("not_completable", detail).with_extra("reason", why)
         })?;
         complete(conn, &actor, suggestion_id, round, &rows, basis, principal.user_id).await
+    })
+    .await
+}
+
+/// The office records a formal explanation (书面说明) to a proposer who is unsatisfied
+/// again after re-handling; the suggestion then completes as its evaluations allow.
+pub async fn explain(
+    conn: &mut AsyncPgConnection,
+    principal: &Principal,
+    new: &NewExplanation,
+    clock: &Clock,
+) -> Result<Explanation, AppError> {
+    principal.require(Operation::Submit)?;
+    let text = text::optional_prose("text", Some(&new.text), 5000)
+        .map_err(|e| AppError::validation(vec![e]))?
+        .ok_or_else(|| AppError::field("text", "required", "an explanation says something"))?;
+    let actor = principal.actor();
+    db::transaction(conn, async |conn| {
+        let proposers = queries::proposers_for_update(conn, new.suggestion_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("suggestion"))?;
+        if queries::completion(conn, new.suggestion_id).await?.is_some() {
+            return Err(AppError::conflict("completed", "the suggestion is completed"));
+        }
+        let live = queries::live_assignments(conn, new.suggestion_id).await?;
+        let (round, rows) = current_round(&live);
+        let x = queries::insert_explanation(conn, new.suggestion_id, round, &text, principal.user_id).await?;
+        let snap = json!({"round": round, "text": x.text});
+        let payload = json!({"id": x.id, "suggestion_id": x.suggestion_id, "round": round});
+        audit::record_with_event(
+            conn,
+            &actor,
+            "explanation.record",
+            ("explanation", x.id, 1),
+            (None, snap),
+            "explanation.recorded",
+            payload,
+        )
+        .await?;
+        let facts = round_facts(conn, new.suggestion_id, proposers, round, &rows, clock).await?;
+        if let Ok(CompletionBasis::Evaluated) = rules::completion(&facts) {
+            complete(conn, &actor, new.suggestion_id, round, &rows, CompletionBasis::Evaluated, principal.user_id)
+                .await?;
+        }
+        Ok(x)
     })
     .await
 }

@@ -167,4 +167,36 @@ async fn unsatisfied_opens_a_new_round_for_the_same_units_and_nothing_before_the
     close.problem(409, "not_completable");
     let sug = app.get(&format!("/api/v1/suggestions/{s}")).as_(Role::Office).send().await.json();
     assert_ne!(sug["status"], "completed");
+
+    // Round 2 is answered (signed in, the deputy consulted, signed off, reviewed, signed,
+    // acknowledged); the proposer is unsatisfied again: no third round, no completion until
+    // the office records a formal explanation.
+    let lead2 = id(second.iter().find(|a| a["role"] == "lead").unwrap());
+    let co2 = id(second.iter().find(|a| a["role"] == "co").unwrap());
+    for (token, a) in [(app.token(Role::Handler), &lead2), (app.token(Role::CoHandler), &co2)] {
+        app.post(&format!("/api/v1/assignments/{a}/sign-in"))
+            .bearer(token)
+            .header("if-match", "*")
+            .send()
+            .await
+            .expect(200);
+    }
+    let contact = json!({"assignment_id": lead2, "kind": "pre_handling", "channel": "visit", "face_to_face": true,
+        "contacted_on": today, "staff": ["赵明"], "deputy_ids": [deputy], "summary": "再次上门听取意见"});
+    app.post("/api/v1/contacts").as_(Role::Handler).json(&contact).send().await.expect(201);
+    let r2 = crate::replies::sign_reply_for(&app, &s, &lead2, &co2).await;
+    assert_eq!(r2["round"], 2);
+    acknowledged(&app, &r2).await;
+    app.post("/api/v1/evaluations").as_(Role::Sync).json(&bad).send().await.expect(201);
+    let all = app.get(&format!("/api/v1/assignments?suggestion_id={s}")).as_(Role::Office).send().await.json();
+    assert!(all["items"].as_array().unwrap().iter().all(|a| a["round"].as_i64() <= Some(2)), "no third round");
+    let close = app.post("/api/v1/completions").as_(Role::Office).json(&json!({"suggestion_id": s})).send().await;
+    assert_eq!(close.problem(409, "not_completable")["reason"], "unsatisfied");
+    let x = json!({"suggestion_id": s, "text": "受用地条件限制，站点暂无法调整，已书面说明原因及后续安排。"});
+    app.post("/api/v1/completions/explanations").as_(Role::Handler).json(&x).send().await.problem(403, "forbidden");
+    app.post("/api/v1/completions/explanations").as_(Role::Office).json(&x).send().await.expect(201);
+    let c = app.get(&format!("/api/v1/completions/{s}")).as_(Role::Office).send().await.expect(200).json();
+    assert_eq!((c["round"].as_i64(), c["basis"].as_str()), (Some(2), Some("evaluated")));
+    let sug = app.get(&format!("/api/v1/suggestions/{s}")).as_(Role::Office).send().await.json();
+    assert_eq!(sug["status"], "completed");
 }

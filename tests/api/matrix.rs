@@ -283,6 +283,12 @@ fn rows() -> Vec<Row> {
         )),
         relaxed(row("GET /api/v1/evaluations", p(&[O::SupervisionRead, O::Evaluate]), X::None, None)),
         relaxed(row("POST /api/v1/completions", p(&[O::Submit]), X::None, Some(json!({"suggestion_id": Uuid::nil()})))),
+        relaxed(row(
+            "POST /api/v1/completions/explanations",
+            p(&[O::Submit]),
+            X::None,
+            Some(json!({"suggestion_id": Uuid::nil(), "text": "书面说明"})),
+        )),
         relaxed(row("GET /api/v1/completions/{suggestion_id}", p(&[O::SupervisionRead, O::Evaluate]), X::None, None)),
         relaxed(row(
             "POST /api/v1/commitments",

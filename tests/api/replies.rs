@@ -736,11 +736,18 @@ async fn the_bureaus_opinion_letter_comes_from_the_same_generator() {
 /// A lead item carried to a signed reply: the suggestion's id and the reply.
 pub(crate) async fn signed_reply(app: &TestApp, no: &str) -> (String, Value) {
     let (s, lead, co) = lead_item(app, no).await;
+    let r = sign_reply_for(app, &s, &lead, &co).await;
+    (s, r)
+}
+
+/// The fixture's lead section answers a signed-in lead assignment (the co-handler's
+/// opinion waived) through sign-off and the three reviews to the signed scan; the reply.
+pub(crate) async fn sign_reply_for(app: &TestApp, s: &str, lead: &str, co: &str) -> Value {
     let office = app.token(Role::Office).to_string();
     let w = json!({"assignment_id": co, "reason": "协办单位书面确认无补充意见"});
     app.post("/api/v1/opinion-waivers").bearer(&office).json(&w).send().await.expect(201);
     let handler = app.token(Role::Handler).to_string();
-    let r = draft(app, &lead, "周建国代表：\n\n您提出的建议收悉，现答复如下：……").await;
+    let r = draft(app, lead, "周建国代表：\n\n您提出的建议收悉，现答复如下：……").await;
     act(app, &handler, "replies", &r, "signoffs", None).await.expect(200);
     let co_token = app.token(Role::CoHandler).to_string();
     let mine = app.get("/api/v1/signoffs?state=pending").bearer(&co_token).send().await.json();
@@ -751,11 +758,11 @@ pub(crate) async fn signed_reply(app: &TestApp, no: &str) -> (String, Value) {
     for token in [app.token(Role::SectionHead), &office, app.token(Role::Leader)] {
         r = decide(app, token, &r, approve()).await.expect(200).json();
     }
-    let scan = upload(app, &office, &s, "答复函（签章）.pdf", &pdf(4000)).await.expect(201).json();
+    let scan = upload(app, &office, s, "答复函（签章）.pdf", &pdf(4000)).await.expect(201).json();
     let r =
         act(app, &office, "replies", &r, "final", Some(json!({"document_id": scan["id"]}))).await.expect(200).json();
     assert_eq!(r["state"], "signed");
-    (s, r)
+    r
 }
 
 #[actix_web::test]
