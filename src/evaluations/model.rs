@@ -74,7 +74,7 @@ pub struct NewCompletion {
 /// A formal explanation (书面说明) to a proposer unsatisfied again after re-handling.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize, ToSchema)]
 #[diesel(table_name = explanations)]
-pub struct Explanation {
+pub struct FormalExplanation {
     pub id: Uuid,
     pub suggestion_id: Uuid,
     pub round: i32,
@@ -85,7 +85,7 @@ pub struct Explanation {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewExplanation {
+pub struct NewFormalExplanation {
     pub suggestion_id: Uuid,
     #[schema(
         example = "受用地条件限制，站点暂无法调整，已书面说明原因及后续安排。",

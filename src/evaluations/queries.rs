@@ -9,7 +9,7 @@ use crate::db::enums::{AssignmentState, CompletionBasis, ContactKind, Rating, Su
 use crate::db::schema::{
     assignments, completions, contacts, evaluations, explanations, replies, submissions, suggestions,
 };
-use crate::evaluations::model::{Completion, Evaluation, Explanation};
+use crate::evaluations::model::{Completion, Evaluation, FormalExplanation};
 
 /// The suggestion's proposers.
 pub async fn proposers(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Vec<Uuid>>> {
@@ -164,7 +164,7 @@ pub async fn insert_explanation(
     round: i32,
     text: &str,
     by: Uuid,
-) -> QueryResult<Explanation> {
+) -> QueryResult<FormalExplanation> {
     diesel::insert_into(explanations::table)
         .values((
             explanations::id.eq(Uuid::now_v7()),
@@ -173,7 +173,7 @@ pub async fn insert_explanation(
             explanations::text.eq(text),
             explanations::recorded_by.eq(by),
         ))
-        .returning(Explanation::as_returning())
+        .returning(FormalExplanation::as_returning())
         .get_result(conn)
         .await
 }

@@ -109,10 +109,10 @@ pub async fn create_completion(
 /// item closes; when every evaluation is then in, the suggestion is completed.
 #[utoipa::path(
     tag = "evaluations",
-    request_body = NewExplanation,
+    request_body = NewFormalExplanation,
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "The explanation", body = Explanation),
+        (status = 201, description = "The explanation", body = FormalExplanation),
         (status = 400, response = doc::BadRequest),
         (status = 403, response = doc::Forbidden),
         (status = 404, response = doc::NotFound),
@@ -126,7 +126,7 @@ pub async fn create_completion(
 pub async fn create_explanation(
     state: web::Data<AppState>,
     principal: Principal,
-    body: Json<NewExplanation>,
+    body: Json<NewFormalExplanation>,
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.conn().await?;
     let clock = state.clock(&mut conn).await?;

@@ -278,9 +278,9 @@ pub async fn close(
 pub async fn explain(
     conn: &mut AsyncPgConnection,
     principal: &Principal,
-    new: &NewExplanation,
+    new: &NewFormalExplanation,
     clock: &Clock,
-) -> Result<Explanation, AppError> {
+) -> Result<FormalExplanation, AppError> {
     principal.require(Operation::Submit)?;
     let text = text::optional_prose("text", Some(&new.text), 5000)
         .map_err(|e| AppError::validation(vec![e]))?
