@@ -181,7 +181,8 @@ pub async fn list(
 
 /// The follow-up letter (跟踪答复) of a done commitment, for those who read its reply.
 pub async fn follow_up(conn: &mut AsyncPgConnection, principal: &Principal, id: Uuid) -> Result<Letter, AppError> {
-    replies::service::reader(conn, principal).await?;
+    // The role first (403), without a query; the reply's scope decides the rest (404).
+    principal.require(Operation::ReplyRead)?;
     let c = queries::one(conn, id).await?.ok_or_else(|| AppError::not_found("commitment"))?;
     let mut letter = replies::service::letters::of_reply(conn, principal, c.reply_id, None)
         .await
