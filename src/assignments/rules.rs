@@ -21,6 +21,8 @@ pub enum Action {
     RefuseDispute,
     Reply,
     GiveOpinion,
+    /// Another unit's reply, made in its own system, recorded from the municipal system.
+    ReplyRemotely,
     Complete,
 }
 
@@ -34,6 +36,7 @@ impl Action {
             Action::RefuseDispute => "refuse_dispute",
             Action::Reply => "reply",
             Action::GiveOpinion => "give_opinion",
+            Action::ReplyRemotely => "reply_remotely",
             Action::Complete => "complete",
         }
     }
@@ -78,6 +81,7 @@ const TRANSITIONS: &[(&[AssignmentState], Action, Roles, Target)] = {
         (&[S::Assigned, S::Accepted, S::InProgress], A::Dispute, Roles::Any, To(S::Disputed)),
         (&[S::Accepted, S::InProgress], A::Reply, Roles::Answering, To(S::Replied)),
         (&[S::Accepted, S::InProgress], A::GiveOpinion, Roles::Co, To(S::OpinionGiven)),
+        (&[S::Assigned, S::Accepted, S::InProgress], A::ReplyRemotely, Roles::Answering, To(S::Replied)),
         (&[S::Disputed], A::AcceptDispute, Roles::Any, To(S::Reassigned)),
         (&[S::Disputed], A::RefuseDispute, Roles::Any, Target::BeforeDispute),
         (&[S::Replied, S::OpinionGiven], A::Complete, Roles::Any, To(S::Completed)),

@@ -434,6 +434,7 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        signed_on -> Nullable<Date>,
     }
 }
 
@@ -594,6 +595,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    remote_replies (id) {
+        id -> Uuid,
+        assignment_id -> Uuid,
+        suggestion_id -> Uuid,
+        doc_no -> Text,
+        class -> Text,
+        replied_on -> Date,
+        remote_ref -> Nullable<Text>,
+        summary -> Nullable<Text>,
+        recorded_by -> Uuid,
+        recorded_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(users -> units (unit_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
@@ -617,11 +633,13 @@ diesel::joinable!(disclosures -> replies (reply_id));
 diesel::joinable!(evaluations -> suggestions (suggestion_id));
 diesel::joinable!(completions -> suggestions (suggestion_id));
 diesel::joinable!(explanations -> suggestions (suggestion_id));
+diesel::joinable!(remote_replies -> assignments (assignment_id));
 diesel::joinable!(commitments -> replies (reply_id));
 diesel::joinable!(commitment_progress -> commitments (commitment_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     units,
+    remote_replies,
     users,
     sessions,
     refresh_tokens,

@@ -162,8 +162,8 @@ pub struct PublishedRow {
     pub doc_no: Option<String>,
     #[diesel(sql_type = Text)]
     pub body: String,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
-    pub signed_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Date>)]
+    pub signed_on: Option<chrono::NaiveDate>,
     #[diesel(sql_type = Array<SqlUuid>)]
     pub deputy_ids: Vec<Uuid>,
 }

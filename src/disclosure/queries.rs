@@ -105,7 +105,7 @@ pub async fn published(conn: &mut AsyncPgConnection, q: &PublicQuery) -> QueryRe
     let (after_at, after_id) = q.after.map_or((None, None), |(a, i)| (Some(a), Some(i)));
     diesel::sql_query(
         "SELECT d.reply_id, d.published_at, d.mode, d.summary, s.title, s.external_no, s.year, s.source, \
-                s.session_label, u.name AS unit_name, v.class, v.doc_no, v.body, r.signed_at, \
+                s.session_label, u.name AS unit_name, v.class, v.doc_no, v.body, r.signed_on, \
                 array_remove(s.proposer_id || s.co_signer_ids, NULL) AS deputy_ids \
          FROM disclosures d \
          JOIN replies r ON r.id = d.reply_id \

@@ -9,7 +9,6 @@ use uuid::Uuid;
 use crate::audit::{self, Actor};
 use crate::auth::{Operation, Principal};
 use crate::calendar::Clock;
-use crate::calendar::days::local_date;
 use crate::calendar::rules::{self as deadlines, Starts};
 use crate::db;
 use crate::db::enums::{DeadlineKind, DisclosureMode, HandlingRole, ReplyState};
@@ -173,14 +172,14 @@ pub async fn read(
     }
     let reply = replies::queries::reply(conn, reply_id, scope).await?.ok_or_else(|| AppError::not_found("reply"))?;
     let d = queries::get(conn, reply_id).await?.ok_or_else(|| AppError::not_found("disclosure"))?;
-    let due_on = match (reply.signed_at, d.mode) {
+    let due_on = match (reply.signed_on, d.mode) {
         (Some(signed), m) if m != DisclosureMode::Withheld => {
             let rules = crate::calendar::queries::rules(conn).await?;
             let facts = replies::queries::letter_facts(conn, reply.suggestion_id).await?;
             let source = facts.first().map(|f| f.source).ok_or_else(|| AppError::not_found("suggestion"))?;
             match deadlines::select(&rules, DeadlineKind::Publication, source, HandlingRole::Lead) {
                 Some(rule) => {
-                    let starts = Starts { replied_on: Some(local_date(signed)), ..Default::default() };
+                    let starts = Starts { replied_on: Some(signed), ..Default::default() };
                     deadlines::due_date(rule, starts, None, &clock.calendar).ok().map(|e| e.due_on)
                 }
                 None => None,
@@ -228,7 +227,7 @@ pub async fn published(conn: &mut AsyncPgConnection, q: &PublicQuery) -> Result<
                 doc_no: r.doc_no,
                 mode: r.mode,
                 text: rules::redact(&text, &hidden),
-                replied_on: r.signed_at.map(local_date),
+                replied_on: r.signed_on,
                 published_at: r.published_at,
             }
         })

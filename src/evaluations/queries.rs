@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::assignments::model::AssignmentRow;
 use crate::db::enums::{AssignmentState, CompletionBasis, ContactKind, Rating, SubmissionState};
 use crate::db::schema::{
-    assignments, completions, contacts, evaluations, explanations, replies, submissions, suggestions,
+    assignments, completions, contacts, evaluations, explanations, remote_replies, replies, submissions, suggestions,
 };
 use crate::evaluations::model::{Completion, Evaluation, FormalExplanation};
 
@@ -45,27 +45,41 @@ pub async fn live_assignments(conn: &mut AsyncPgConnection, suggestion_id: Uuid)
         .await
 }
 
-/// The acknowledged submissions among these assignments' replies.
+/// How many of these assignments have their answer in the municipal system: the bureau's
+/// reply submitted and acknowledged, or another unit's reply recorded from there.
 pub async fn acknowledged(conn: &mut AsyncPgConnection, assignment_ids: &[Uuid]) -> QueryResult<i64> {
-    replies::table
+    let ours: i64 = replies::table
         .inner_join(submissions::table.on(submissions::reply_id.eq(replies::id)))
         .filter(replies::assignment_id.eq_any(assignment_ids))
         .filter(submissions::state.eq(SubmissionState::Acknowledged))
         .count()
         .get_result(conn)
-        .await
+        .await?;
+    let remote: i64 = remote_replies::table
+        .filter(remote_replies::assignment_id.eq_any(assignment_ids))
+        .count()
+        .get_result(conn)
+        .await?;
+    Ok(ours + remote)
 }
 
-/// The latest signed-at of these assignments' replies (the evaluation window counts from it).
-pub async fn last_signed(
+/// The latest date on these assignments' replies, the bureau's or another unit's (the
+/// evaluation window counts from it).
+pub async fn last_replied(
     conn: &mut AsyncPgConnection,
     assignment_ids: &[Uuid],
-) -> QueryResult<Option<chrono::DateTime<chrono::Utc>>> {
-    replies::table
+) -> QueryResult<Option<chrono::NaiveDate>> {
+    let ours: Option<chrono::NaiveDate> = replies::table
         .filter(replies::assignment_id.eq_any(assignment_ids))
-        .select(diesel::dsl::max(replies::signed_at))
+        .select(diesel::dsl::max(replies::signed_on))
         .first(conn)
-        .await
+        .await?;
+    let remote: Option<chrono::NaiveDate> = remote_replies::table
+        .filter(remote_replies::assignment_id.eq_any(assignment_ids))
+        .select(diesel::dsl::max(remote_replies::replied_on))
+        .first(conn)
+        .await?;
+    Ok(ours.max(remote))
 }
 
 pub async fn of_suggestion(conn: &mut AsyncPgConnection, suggestion_id: Uuid) -> QueryResult<Vec<Evaluation>> {

@@ -66,12 +66,12 @@ async fn round_facts(
         }
         None => false,
     };
-    let receipt_passed = match queries::last_signed(conn, &ids).await? {
-        Some(signed) => {
+    let receipt_passed = match queries::last_replied(conn, &ids).await? {
+        Some(replied_on) => {
             let rules = crate::calendar::queries::rules(conn).await?;
             match deadlines::select(&rules, DeadlineKind::EvaluationReceipt, Source::Npc, HandlingRole::Lead) {
                 Some(rule) => {
-                    let starts = Starts { replied_on: Some(local_date(signed)), ..Default::default() };
+                    let starts = Starts { replied_on: Some(replied_on), ..Default::default() };
                     deadlines::due_date(rule, starts, None, &clock.calendar).is_ok_and(|e| clock.today > e.due_on)
                 }
                 None => false,

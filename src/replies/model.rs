@@ -1,15 +1,18 @@
 //! Replies, their revisions, sign-offs, review decisions and templates: rows, requests
 //! and answers.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::db::enums::{Decision, ReplyClass, ReplyStage, ReplyState, SignoffState, Source, SubmissionState};
-use crate::db::schema::{replies, reply_decisions, reply_revisions, reply_signoffs, reply_templates, submissions};
+use crate::db::schema::{
+    remote_replies, replies, reply_decisions, reply_revisions, reply_signoffs, reply_templates, submissions,
+};
 use crate::documents::model::Document;
+use crate::http::dates::Day;
 use crate::http::text::QueryText;
 use crate::letters::LetterFormat;
 use crate::replies::rules::{DiffOp, Granularity, ReplyAction};
@@ -34,6 +37,7 @@ pub struct ReplyRow {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub signed_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -276,7 +280,11 @@ pub struct Reply {
     pub submitted_at: Option<DateTime<Utc>>,
     pub approved_at: Option<DateTime<Utc>>,
     pub approved_by: Option<Uuid>,
+    /// When the signed scan was filed.
     pub signed_at: Option<DateTime<Utc>>,
+    /// The date on the signed letter (落款日期): deadlines and publication count from it.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub signed_on: Option<NaiveDate>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -436,6 +444,9 @@ pub struct NewReplyDecision {
 #[serde(deny_unknown_fields)]
 pub struct FinalVersion {
     pub document_id: Uuid,
+    /// The date on the signed letter (落款日期), when it is not today; never after today.
+    #[schema(value_type = Option<String>, format = Date, example = "2023-05-30")]
+    pub signed_on: Option<Day>,
 }
 
 #[derive(Debug, Clone, Deserialize, IntoParams)]
@@ -604,4 +615,55 @@ pub struct Acknowledgement {
 pub struct SubmissionFailure {
     #[schema(example = "答复函缺少签章页", min_length = 1, max_length = 2000)]
     pub reason: String,
+}
+
+/// A reply another unit made in its own system (an external lead or split unit answers;
+/// the bureau co-handled), as the municipal system reports it: the round's answer for
+/// completion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Queryable, Selectable, Insertable, ToSchema)]
+#[diesel(table_name = remote_replies)]
+pub struct RemoteReply {
+    pub id: Uuid,
+    pub assignment_id: Uuid,
+    pub suggestion_id: Uuid,
+    #[schema(example = "市交通运输局函〔2023〕45号")]
+    pub doc_no: String,
+    pub class: ReplyClass,
+    #[schema(value_type = String, format = Date)]
+    pub replied_on: NaiveDate,
+    /// The municipal system's reference.
+    pub remote_ref: Option<String>,
+    pub summary: Option<String>,
+    pub recorded_by: Uuid,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// The sync role (or the office) records another unit's reply to its lead or split
+/// assignment. Recording the same reply again changes nothing.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRemoteReply {
+    pub assignment_id: Uuid,
+    #[schema(example = "市交通运输局函〔2023〕45号", min_length = 1, max_length = 100)]
+    pub doc_no: String,
+    pub class: ReplyClass,
+    /// The date on the unit's letter; not after today, not before the assignment.
+    #[schema(value_type = String, format = Date, example = "2023-05-26")]
+    pub replied_on: Day,
+    #[schema(max_length = 200)]
+    pub remote_ref: Option<String>,
+    #[schema(max_length = 5000)]
+    pub summary: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteReplyFilter {
+    pub suggestion_id: Uuid,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RemoteReplyList {
+    pub items: Vec<RemoteReply>,
 }

@@ -13,11 +13,11 @@ use crate::db::enums::{
     AccessKind, ContactKind, Decision, ReplyClass, ReplyStage, ReplyState, SignoffState, Source, SubmissionState,
 };
 use crate::db::schema::{
-    contacts, deputies, replies, reply_decisions, reply_revisions, reply_signoffs, reply_templates, submissions,
-    suggestions, units,
+    contacts, deputies, remote_replies, replies, reply_decisions, reply_revisions, reply_signoffs, reply_templates,
+    submissions, suggestions, units,
 };
 use crate::replies::model::{
-    DecisionRow, ReplyRow, ReplyTemplate, RevisionRow, SignoffRow, SubmissionFacts, SubmissionRow,
+    DecisionRow, RemoteReply, ReplyRow, ReplyTemplate, RevisionRow, SignoffRow, SubmissionFacts, SubmissionRow,
 };
 
 /// Which replies a caller may read.
@@ -184,6 +184,7 @@ pub struct ReplyChanges {
     pub approved_by: Option<Uuid>,
     pub final_document_id: Option<Uuid>,
     pub signed_at: Option<DateTime<Utc>>,
+    pub signed_on: Option<chrono::NaiveDate>,
 }
 
 pub async fn move_reply(
@@ -572,5 +573,29 @@ pub async fn move_submission(
         ))
         .returning(SubmissionRow::as_returning())
         .get_result(conn)
+        .await
+}
+
+/// Another unit's reply to this assignment, if recorded.
+pub async fn remote_reply(conn: &mut AsyncPgConnection, assignment_id: Uuid) -> QueryResult<Option<RemoteReply>> {
+    remote_replies::table
+        .filter(remote_replies::assignment_id.eq(assignment_id))
+        .select(RemoteReply::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn insert_remote_reply(conn: &mut AsyncPgConnection, row: &RemoteReply) -> QueryResult<RemoteReply> {
+    diesel::insert_into(remote_replies::table).values(row).returning(RemoteReply::as_returning()).get_result(conn).await
+}
+
+/// The remote replies of a suggestion, in the order they were recorded.
+pub async fn remote_replies_of(conn: &mut AsyncPgConnection, suggestion_id: Uuid) -> QueryResult<Vec<RemoteReply>> {
+    remote_replies::table
+        .filter(remote_replies::suggestion_id.eq(suggestion_id))
+        .select(RemoteReply::as_select())
+        .order((remote_replies::recorded_at.asc(), remote_replies::id.asc()))
+        .load(conn)
         .await
 }

@@ -1,4 +1,5 @@
-//! `/api/v1/replies`, `/api/v1/signoffs`, `/api/v1/submissions` and `/api/v1/reply-templates`.
+//! `/api/v1/replies`, `/api/v1/signoffs`, `/api/v1/submissions`, `/api/v1/reply-templates`
+//! and `/api/v1/remote-replies`.
 
 use actix_web::{HttpResponse, get, patch, post, web};
 use uuid::Uuid;
@@ -15,7 +16,7 @@ use crate::openapi as doc;
 use crate::replies::model::*;
 use crate::replies::queries;
 use crate::replies::rules::SubmissionMove;
-use crate::replies::service::{self, drafting, letters, review, signoff, submission, templates};
+use crate::replies::service::{self, drafting, letters, remote, review, signoff, submission, templates};
 
 async fn reply_answer(state: &AppState, principal: &Principal, id: Uuid) -> Result<HttpResponse, AppError> {
     let mut conn = state.conn().await?;
@@ -329,7 +330,7 @@ pub async fn attach_final(
 ) -> Result<HttpResponse, AppError> {
     if_match.require()?;
     let mut conn = state.conn().await?;
-    review::attach_final(&mut conn, &principal, *id, &body, &if_match).await?;
+    review::attach_final(&mut conn, &principal, *id, &body, &if_match, state.today.date()).await?;
     drop(conn);
     reply_answer(&state, &principal, *id).await
 }
@@ -667,6 +668,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(mark_failed)
             .service(retry_submission),
     )
+    .service(utoipa_actix_web::scope("/remote-replies").service(record_remote_reply).service(list_remote_replies))
     .service(
         utoipa_actix_web::scope("/reply-templates")
             .service(create_template)
@@ -891,4 +893,58 @@ pub async fn retry_submission(
     submission::mark(&mut conn, &principal, *id, SubmissionMove::Retry, None, &if_match).await?;
     drop(conn);
     submission_answer(&state, &principal, *id).await
+}
+
+/// Another unit's reply, made in its own system, as the municipal system reports it: the
+/// sync role (or the office) records it on that unit's lead or split assignment, which is
+/// then replied — so that a suggestion the bureau co-handled can be evaluated and completed.
+/// The same reply recorded again changes nothing (200); a different one is 409.
+#[utoipa::path(
+    tag = "replies",
+    request_body = NewRemoteReply,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The recorded reply", body = RemoteReply),
+        (status = 200, description = "The same reply, recorded before", body = RemoteReply),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 422, response = doc::Unprocessable),
+    )
+)]
+#[post("")]
+pub async fn record_remote_reply(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: Json<NewRemoteReply>,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = state.conn().await?;
+    let (r, created) = remote::record(&mut conn, &principal, &body, state.today.date()).await?;
+    Ok(if created { HttpResponse::Created().json(r) } else { HttpResponse::Ok().json(r) })
+}
+
+/// A suggestion's remote replies (the lead unit's answer when the bureau co-handled).
+#[utoipa::path(
+    tag = "replies",
+    params(RemoteReplyFilter),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The remote replies", body = RemoteReplyList),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+    )
+)]
+#[get("")]
+pub async fn list_remote_replies(
+    state: web::Data<AppState>,
+    principal: Principal,
+    filter: web::Query<RemoteReplyFilter>,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = state.conn().await?;
+    let items = remote::list(&mut conn, &principal, filter.suggestion_id).await?;
+    Ok(HttpResponse::Ok().json(RemoteReplyList { items }))
 }

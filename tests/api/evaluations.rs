@@ -200,3 +200,66 @@ async fn unsatisfied_opens_a_new_round_for_the_same_units_and_nothing_before_the
     let sug = app.get(&format!("/api/v1/suggestions/{s}")).as_(Role::Office).send().await.json();
     assert_eq!(sug["status"], "completed");
 }
+
+/// The bureau co-handles, 市交通运输局 leads: its reply is made in its own system and
+/// recorded from the municipal system; then the proposer evaluates and the item completes.
+#[actix_web::test]
+async fn a_co_handled_item_completes_on_the_lead_units_remote_reply() {
+    let app = TestApp::new().await;
+    let deputy = app.post("/api/v1/deputies").as_(Role::Office).json(&json!({"body": "npc", "name": "林晓"}));
+    let deputy = deputy.send().await.expect(201).json();
+    let body = json!({"source": "npc", "year": 2024, "external_no": "240950", "title": "关于优化公交线网的建议",
+        "proposer_id": deputy["id"]});
+    let s = app.post("/api/v1/suggestions").as_(Role::Office).json(&body).send().await.expect(201).json();
+    let today = jianyi::calendar::Today::default().date();
+    let units = json!([{"unit_id": app.units.transport, "role": "lead"},
+        {"unit_id": app.units.bureau, "role": "co", "section_id": app.units.construction}]);
+    let a = app.post("/api/v1/assignments").as_(Role::Office);
+    let a = a.json(&json!({"suggestion_id": s["id"], "assigned_on": today.to_string(), "units": units}));
+    let items = a.send().await.expect(201).json()["items"].as_array().unwrap().clone();
+    let lead = items.iter().find(|a| a["role"] == "lead").unwrap();
+    let co = items.iter().find(|a| a["role"] == "co").unwrap();
+    let reply = |assignment: &Value, doc_no: &str, on: chrono::NaiveDate| {
+        json!({"assignment_id": assignment["id"], "doc_no": doc_no, "class": "A", "replied_on": on.to_string(),
+            "remote_ref": "SHRD-240950", "summary": "已优化线网，新增站点两处。"})
+    };
+    let good = reply(lead, "市交通运输局函〔2024〕45号", today);
+    // Nobody evaluates before the lead's reply is in.
+    let e = json!({"suggestion_id": s["id"], "deputy_id": deputy["id"], "work": "satisfied", "result": "satisfied"});
+    app.post("/api/v1/evaluations").as_(Role::Sync).json(&e).send().await.problem(409, "not_replied");
+    // Wrong callers, a co-handling assignment, a date in the future, an empty number.
+    for role in [Role::Handler, Role::CoHandler, Role::Deputy, Role::Leader] {
+        app.post("/api/v1/remote-replies").as_(role).json(&good).send().await.problem(403, "forbidden");
+    }
+    let bad = [
+        reply(co, "市交通运输局函〔2024〕45号", today),
+        reply(lead, "市交通运输局函〔2024〕45号", today + chrono::Days::new(1)),
+        reply(lead, "  ", today),
+    ];
+    for b in &bad {
+        app.post("/api/v1/remote-replies").as_(Role::Sync).json(b).send().await.problem(422, "validation_failed");
+    }
+    assert_eq!(app.events(&id(lead)).await.len(), 1, "nothing changed: only the assignment's creation");
+    let r = app.post("/api/v1/remote-replies").as_(Role::Sync).json(&good).send().await.expect(201).json();
+    assert_eq!((r["doc_no"].as_str(), r["class"].as_str()), (Some("市交通运输局函〔2024〕45号"), Some("A")));
+    let again = app.post("/api/v1/remote-replies").as_(Role::Sync).json(&good).send().await.expect(200).json();
+    assert_eq!(again["id"], r["id"], "the same reply again changes nothing");
+    let other = reply(lead, "市交通运输局函〔2024〕46号", today);
+    app.post("/api/v1/remote-replies").as_(Role::Office).json(&other).send().await.problem(409, "already_recorded");
+    let lead_now = app.get(&format!("/api/v1/assignments/{}", id(lead))).as_(Role::Office).send().await.json();
+    assert_eq!(lead_now["state"], "replied");
+    let events: Vec<String> = app.events(&id(&r)).await.into_iter().map(|e| e.0).collect();
+    assert_eq!(events, ["remote_reply.recorded"]);
+    // Who reads it: the office and the co-handling section; not a unit outside it.
+    let path = format!("/api/v1/remote-replies?suggestion_id={}", id(&s));
+    let seen = app.get(&path).as_(Role::Handler).send().await.expect(200).json();
+    assert_eq!(seen["items"][0]["id"], r["id"]);
+    app.get(&path).bearer(&app.other_handler.token).send().await.problem(404, "not_found");
+    app.get(&path).as_(Role::Deputy).send().await.problem(403, "forbidden");
+    // The proposer's evaluation completes it: the lead's reply is its answer.
+    app.post("/api/v1/evaluations").as_(Role::Sync).json(&e).send().await.expect(201);
+    let c = app.get(&format!("/api/v1/completions/{}", id(&s))).as_(Role::Office).send().await.expect(200).json();
+    assert_eq!(c["basis"], "evaluated");
+    let sug = app.get(&format!("/api/v1/suggestions/{}", id(&s))).as_(Role::Office).send().await.json();
+    assert_eq!(sug["status"], "completed");
+}

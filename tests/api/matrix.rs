@@ -264,6 +264,15 @@ fn rows() -> Vec<Row> {
             Some(json!({"reason": "无法连接"})),
         )),
         relaxed(row("POST /api/v1/submissions/{id}/retry", p(&[O::Submit]), X::None, None)),
+        relaxed(row(
+            "POST /api/v1/remote-replies",
+            p(&[O::Submit, O::MarkAcknowledged]),
+            X::None,
+            Some(
+                json!({"assignment_id": Uuid::nil(), "doc_no": "某局函〔2023〕1号", "class": "A", "replied_on": "2023-05-01"}),
+            ),
+        )),
+        relaxed(row("GET /api/v1/remote-replies", p(&[O::HandlingRead]), X::None, None)),
         relaxed(row("GET /api/v1/disclosures/{reply_id}", p(&[O::ReplyRead]), X::None, None)),
         relaxed(row("PUT /api/v1/disclosures/{reply_id}", p(&[O::Submit]), X::None, Some(json!({"mode": "public"})))),
         relaxed(row(
@@ -580,7 +589,7 @@ fn path(template: &str, object: Object, own: bool, role: Role, app: &TestApp, f:
     if path == "/api/v1/commitments" {
         return format!("{path}?suggestion_id={}", Uuid::nil());
     }
-    if path == "/api/v1/evaluations" {
+    if path == "/api/v1/evaluations" || path == "/api/v1/remote-replies" {
         return format!("{path}?suggestion_id={}", Uuid::nil());
     }
     if path.ends_with("/diff") {

@@ -759,9 +759,15 @@ pub(crate) async fn sign_reply_for(app: &TestApp, s: &str, lead: &str, co: &str)
         r = decide(app, token, &r, approve()).await.expect(200).json();
     }
     let scan = upload(app, &office, s, "答复函（签章）.pdf", &pdf(4000)).await.expect(201).json();
-    let r =
-        act(app, &office, "replies", &r, "final", Some(json!({"document_id": scan["id"]}))).await.expect(200).json();
-    assert_eq!(r["state"], "signed");
+    // The date on the letter is never after today, nor before the assignment.
+    let today = jianyi::calendar::Today::default().date();
+    for day in [today + chrono::Days::new(1), chrono::NaiveDate::from_ymd_opt(2020, 1, 2).unwrap()] {
+        let f = json!({"document_id": scan["id"], "signed_on": day.to_string()});
+        act(app, &office, "replies", &r, "final", Some(f)).await.problem(422, "validation_failed");
+    }
+    let f = json!({"document_id": scan["id"], "signed_on": today.to_string()});
+    let r = act(app, &office, "replies", &r, "final", Some(f)).await.expect(200).json();
+    assert_eq!((r["state"].as_str(), r["signed_on"].as_str()), (Some("signed"), Some(today.to_string().as_str())));
     r
 }
 

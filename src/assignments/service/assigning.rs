@@ -300,6 +300,7 @@ pub async fn complete_by_step(
     let (name, kind) = match action {
         Action::GiveOpinion => ("assignment.give_opinion", "assignment.opinion_given"),
         Action::Reply => ("assignment.reply", "assignment.replied"),
+        Action::ReplyRemotely => ("assignment.reply_remotely", "assignment.replied"),
         _ => ("assignment.complete", "assignment.completed"),
     };
     record_change(conn, actor, name, &before, &after, kind, json!({})).await?;

@@ -4,6 +4,7 @@
 
 pub mod drafting;
 pub mod letters;
+pub mod remote;
 pub mod review;
 pub mod signoff;
 pub mod submission;
@@ -87,7 +88,7 @@ fn payload(r: &ReplyRow) -> Value {
 fn snapshot(r: &ReplyRow) -> Value {
     json!({
         "state": r.state, "revision": r.revision, "submitted_at": r.submitted_at, "approved_at": r.approved_at,
-        "approved_by": r.approved_by, "final_document_id": r.final_document_id, "signed_at": r.signed_at,
+        "approved_by": r.approved_by, "final_document_id": r.final_document_id, "signed_at": r.signed_at, "signed_on": r.signed_on,
     })
 }
 
@@ -166,6 +167,7 @@ pub async fn to_replies(conn: &mut AsyncPgConnection, rows: Vec<ReplyRow>, full:
             approved_at: r.approved_at,
             approved_by: r.approved_by,
             signed_at: r.signed_at,
+            signed_on: r.signed_on,
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,

@@ -244,15 +244,21 @@ pub async fn decide(
 }
 
 /// The office attaches the signed and sealed scan (a document it uploaded for the
-/// suggestion) as the final version; the assignment is answered.
+/// suggestion) as the final version, with the date on the letter (today unless it says);
+/// the assignment is answered.
 pub async fn attach_final(
     conn: &mut AsyncPgConnection,
     principal: &Principal,
     id: Uuid,
     f: &FinalVersion,
     if_match: &IfMatch,
+    today: chrono::NaiveDate,
 ) -> Result<(), AppError> {
     principal.require(Operation::ReviewOffice)?;
+    let signed_on = f.signed_on.map_or(today, |d| d.get());
+    if signed_on > today {
+        return Err(AppError::field("signed_on", "future", "a letter is not signed after today"));
+    }
     let unit = principal.unit_id.ok_or_else(|| AppError::forbidden("documents are attached for a unit"))?;
     let actor = principal.actor();
     db::transaction(conn, async |conn| {
@@ -262,11 +268,21 @@ pub async fn attach_final(
             .ok_or_else(|| AppError::not_found("reply"))?;
         if_match.check(before.version)?;
         let to = rules::next(before.state, ReplyAction::AttachFinal).ok_or_else(|| illegal(before.state))?;
+        let a = assignments::queries::for_update(conn, before.assignment_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("assignment"))?;
+        if signed_on < a.assigned_on {
+            return Err(AppError::field("signed_on", "before_assignment", "a letter is signed after the assignment"));
+        }
         documents::service::attach(conn, &actor, &[f.document_id], before.suggestion_id, unit, "reply", id).await?;
         let readers: Vec<Uuid> = std::iter::once(before.unit_id).chain(before.section_id).collect();
         documents::service::grant(conn, id, &readers).await?;
-        let changes =
-            ReplyChanges { final_document_id: Some(f.document_id), signed_at: Some(Utc::now()), ..Default::default() };
+        let changes = ReplyChanges {
+            final_document_id: Some(f.document_id),
+            signed_at: Some(Utc::now()),
+            signed_on: Some(signed_on),
+            ..Default::default()
+        };
         let after = queries::move_reply(conn, id, to, &changes).await?;
         record(
             conn,
@@ -275,12 +291,9 @@ pub async fn attach_final(
             Some(&before),
             &after,
             "reply.signed",
-            json!({"document_id": f.document_id}),
+            json!({"document_id": f.document_id, "signed_on": signed_on}),
         )
         .await?;
-        let a = assignments::queries::for_update(conn, before.assignment_id)
-            .await?
-            .ok_or_else(|| AppError::not_found("assignment"))?;
         if matches!(a.state, AssignmentState::Accepted | AssignmentState::InProgress) {
             assignments::service::assigning::complete_by_step(conn, &actor, a.id, Action::Reply).await?;
         }

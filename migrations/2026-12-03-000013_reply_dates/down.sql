@@ -1,0 +1,2 @@
+DROP TABLE remote_replies;
+ALTER TABLE replies DROP COLUMN signed_on;
