@@ -134,6 +134,10 @@ async fn run_demo(config: &Config, database: &Database) -> Result<(), String> {
     }
     drop(conn);
     let loaded = demo::load(&pool).await?;
+    // The year's work goes through the API, in-process; the tokens never leave it.
+    let secret: Vec<u8> = [uuid::Uuid::new_v4(), uuid::Uuid::new_v4()].iter().flat_map(|u| *u.as_bytes()).collect();
+    let state = actix_web::web::Data::new(crate::app::AppState::new(config.clone(), pool.clone(), &secret));
+    let finished = demo::year::finish(state).await?;
     println!(
         "demo year 2023 loaded: {} new units, {} new accounts, {} suggestions written, {} already there, {} assigned",
         loaded.units,
@@ -141,6 +145,17 @@ async fn run_demo(config: &Config, database: &Database) -> Result<(), String> {
         loaded.suggestions_created,
         loaded.suggestions_unchanged,
         loaded.suggestions_assigned
+    );
+    println!(
+        "2023 carried through the API: {} completed now, {} completed before{}; the 2024 item {}",
+        finished.completed,
+        finished.already,
+        if finished.left.is_empty() {
+            String::new()
+        } else {
+            format!(", {} left as found ({})", finished.left.len(), finished.left.join(", "))
+        },
+        if finished.started_2024 { "started" } else { "was there" }
     );
     println!("\naccounts (password `{}`):", demo::DEMO_PASSWORD);
     for (username, name, role, unit) in demo::ACCOUNTS {

@@ -1,6 +1,6 @@
 //! `jianyi demo`: the bureau's 2023, loadable twice, searchable in Chinese.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use jianyi::auth::policy::Role;
 
@@ -103,4 +103,77 @@ async fn the_demo_year_loads_once_and_is_searchable() {
         .send()
         .await
         .expect(200);
+}
+
+/// `jianyi demo` carries the loaded year to its end through the API: the report's year,
+/// 13 suggestions (3 lead, 2 split, 8 co), every one answered on time, submitted and
+/// acknowledged, the bureau's replies published, the B-class promises done, every proposer
+/// satisfied, every suggestion completed; then one 2024 item in progress. Again: nothing.
+#[actix_web::test]
+async fn the_demo_carries_the_seed_year_to_completion_by_api_calls() {
+    let app = TestApp::new().await;
+    jianyi::demo::load(&app.state.pool).await.unwrap();
+    let done = jianyi::demo::year::finish(app.state.clone()).await.unwrap();
+    assert_eq!((done.completed, done.already, done.left.len(), done.started_2024), (13, 0, 0, true));
+
+    let all = app.get("/api/v1/suggestions?year=2023&limit=200").as_(Role::Office).send().await.json();
+    let all = all["items"].as_array().unwrap().clone();
+    assert_eq!(all.len(), 13);
+    for s in &all {
+        assert_eq!(s["status"], "completed", "{}", s["external_no"]);
+        let id = s["id"].as_str().unwrap();
+        let c = app.get(&format!("/api/v1/completions/{id}")).as_(Role::Office).send().await.expect(200).json();
+        assert_eq!(c["basis"], "evaluated");
+        let e = app.get(&format!("/api/v1/evaluations?suggestion_id={id}")).as_(Role::Office).send().await.json();
+        let e = e["items"].as_array().unwrap();
+        let proposers = 1 + s["co_signers"].as_array().map_or(0, |c| c.len());
+        assert_eq!(e.len(), proposers, "every proposer evaluated {}", s["external_no"]);
+        assert!(e.iter().all(|e| e["work"] == "satisfied" && e["result"] == "satisfied"));
+    }
+    // Answered on time: the bureau's letters and the lead units' replies by their due dates.
+    let assignments = app.get("/api/v1/assignments?year=2023&limit=200").as_(Role::Office).send().await.json();
+    let assignments = assignments["items"].as_array().unwrap().clone();
+    let replies = app.get("/api/v1/replies?limit=200").as_(Role::Office).send().await.expect(200).json();
+    let mut replies = replies["items"].as_array().unwrap().clone();
+    replies.retain(|r| assignments.iter().any(|a| a["id"] == r["assignment_id"]));
+    assert_eq!(replies.len(), 5, "the bureau answered 3 lead and 2 split");
+    for r in &replies {
+        let a = assignments.iter().find(|a| a["id"] == r["assignment_id"]).unwrap();
+        assert!(r["signed_on"].as_str().unwrap() <= a["due_on"].as_str().unwrap(), "{r}");
+    }
+    let mut remote = 0;
+    for s in &all {
+        let path = format!("/api/v1/remote-replies?suggestion_id={}", s["id"].as_str().unwrap());
+        for r in app.get(&path).as_(Role::Office).send().await.expect(200).json()["items"].as_array().unwrap() {
+            let a = assignments.iter().find(|a| a["id"] == r["assignment_id"]).unwrap();
+            assert!(r["replied_on"].as_str().unwrap() <= a["due_on"].as_str().unwrap(), "{r}");
+            remote += 1;
+        }
+    }
+    assert_eq!(remote, 8, "the lead units' replies to the 8 the bureau co-handled");
+    // Submitted and acknowledged; published; B-class promises done.
+    let subs = app.get("/api/v1/submissions?limit=200").as_(Role::Office).send().await.json();
+    let subs = subs["items"].as_array().unwrap().clone();
+    assert_eq!(subs.iter().filter(|s| s["state"] == "acknowledged").count(), 5);
+    let public = app.get("/public/replies?year=2023").send().await.expect(200).json();
+    assert_eq!(public["items"].as_array().unwrap().len(), 5);
+    let b: Vec<&Value> = replies.iter().filter(|r| r["current"]["class"] == "B").collect();
+    assert!(!b.is_empty());
+    for r in b {
+        let path = format!("/api/v1/commitments?reply_id={}", r["id"].as_str().unwrap());
+        let c = app.get(&path).as_(Role::Office).send().await.expect(200).json();
+        let c = c["items"].as_array().unwrap();
+        assert!(!c.is_empty() && c.iter().all(|c| c["state"] == "done"), "{c:?}");
+    }
+    // The 2024 item is in progress: its reply with the section head.
+    let open = app.get("/api/v1/suggestions?year=2024").as_(Role::Office).send().await.json();
+    let open = open["items"].as_array().unwrap().iter().find(|s| s["external_no"] == "241036").unwrap().clone();
+    assert_eq!(open["status"], "handling");
+    let path = format!("/api/v1/replies?suggestion_id={}", open["id"].as_str().unwrap());
+    let r = app.get(&path).as_(Role::Office).send().await.expect(200).json();
+    assert_eq!(r["items"][0]["state"], "section_review");
+
+    // Again: nothing changes.
+    let again = jianyi::demo::year::finish(app.state.clone()).await.unwrap();
+    assert_eq!((again.completed, again.already, again.left.len(), again.started_2024), (0, 13, 0, false));
 }

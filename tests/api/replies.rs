@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use jianyi::auth::Role;
 
-use crate::coordination::{account, sign_in, sign_in_as};
+use crate::coordination::{sign_in, sign_in_as};
 use crate::documents::{pdf, upload};
 use crate::support::{Reply, TestApp, skipped};
 
@@ -90,15 +90,17 @@ async fn the_seed_years_replies_are_signed_off_reviewed_lettered_and_signed_by_a
     let mut staff: HashMap<&str, (String, String)> = HashMap::new();
     staff.insert("建设工程管理科", (demo("jsgc").await, demo("jsgc_kz").await));
     staff.insert("耕地保护科", (demo("gdbh").await, demo("gdbh_kz").await));
-    for (i, section) in ["不动产登记科", "国土空间规划科", "生态修复科"].into_iter().enumerate() {
-        let handler = account(&app, &format!("handler{i}"), "handler", section).await;
-        let head = account(&app, &format!("head{i}"), "section_head", section).await;
-        staff.insert(section, (handler, head));
+    for (section, handler, head) in [
+        ("不动产登记科", "bdcdj", "bdcdj_kz"),
+        ("国土空间规划科", "gtkj", "gtkj_kz"),
+        ("生态修复科", "sthf", "sthf_kz"),
+    ] {
+        staff.insert(section, (demo(handler).await, demo(head).await));
     }
     let co_handlers: HashMap<&str, String> = HashMap::from([
         ("市交通运输局", demo("jtj").await),
-        ("市农业农村局", account(&app, "nyncj", "co_handler", "市农业农村局").await),
-        ("市水利局", account(&app, "slj", "co_handler", "市水利局").await),
+        ("市农业农村局", demo("nyncj").await),
+        ("市水利局", demo("slj").await),
     ]);
     let all = app.get("/api/v1/assignments?year=2023&limit=200").bearer(&office).send().await.expect(200).json();
     let ours: Vec<Value> = all["items"]

@@ -3,6 +3,8 @@
 //! the 13 NPC suggestions it handled (3 lead, 2 split, 8 co). Loading it again changes
 //! nothing. Everything goes through the same operations as the API (with audit rows).
 
+pub mod year;
+
 use std::collections::HashMap;
 
 use diesel_async::AsyncPgConnection;
@@ -235,7 +237,15 @@ pub const ACCOUNTS: &[(&str, &str, Role, Option<&str>)] = &[
     ("jsgc", "赵明（建设工程管理科）", Role::Handler, Some("建设工程管理科")),
     ("gdbh_kz", "孙科长（耕地保护科）", Role::SectionHead, Some("耕地保护科")),
     ("gdbh", "钱丽（耕地保护科）", Role::Handler, Some("耕地保护科")),
+    ("gtkj_kz", "周科长（国土空间规划科）", Role::SectionHead, Some("国土空间规划科")),
+    ("gtkj", "吴静（国土空间规划科）", Role::Handler, Some("国土空间规划科")),
+    ("sthf_kz", "郑科长（生态修复科）", Role::SectionHead, Some("生态修复科")),
+    ("sthf", "冯涛（生态修复科）", Role::Handler, Some("生态修复科")),
+    ("bdcdj_kz", "何科长（不动产登记科）", Role::SectionHead, Some("不动产登记科")),
+    ("bdcdj", "许婷（不动产登记科）", Role::Handler, Some("不动产登记科")),
     ("jtj", "市交通运输局联络员", Role::CoHandler, Some("市交通运输局")),
+    ("nyncj", "市农业农村局联络员", Role::CoHandler, Some("市农业农村局")),
+    ("slj", "市水利局联络员", Role::CoHandler, Some("市水利局")),
     ("yangguozhe", "杨国哲", Role::Deputy, None),
 ];
 
