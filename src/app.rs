@@ -59,6 +59,8 @@ pub struct AppState {
     pub files: Files,
     /// The public endpoints' per-client rate limit (shared by every worker).
     pub public_limit: RateLimit,
+    /// What the steps after the reply know of a handling, for its contact plan.
+    pub after_reply: coordination::service::contacts::AfterReplyFacts,
 }
 
 impl AppState {
@@ -87,6 +89,7 @@ impl AppState {
             calendar: Arc::new(CalendarCache::new(CALENDAR_TTL)),
             today: Today::default(),
             due_dates: assignments::service::due_states::recompute_hook,
+            after_reply: commitments::service::after_reply_hook,
             postgres: None,
             config: Arc::new(config),
         }
@@ -106,6 +109,7 @@ impl AppState {
             calendar: self.calendar.clone(),
             today: self.today,
             due_dates: self.due_dates,
+            after_reply: self.after_reply,
             postgres: self.postgres.clone(),
             files: self.files.clone(),
             public_limit: self.public_limit.clone(),

@@ -135,8 +135,8 @@ async fn sweep_job(pool: DbPool, files: Files) {
     }
 }
 
-/// The due-state job, every `interval`: open assignments that became due soon or overdue
-/// get a reminder (once per change; instances share the work).
+/// The due-state job, every `interval`: open assignments and open commitments that became
+/// due soon or overdue get a reminder (once per change; instances share the work).
 async fn due_state_job(pool: DbPool, warn_days: u32, interval: Duration) {
     let mut tick = tokio::time::interval(interval);
     loop {
@@ -145,7 +145,10 @@ async fn due_state_job(pool: DbPool, warn_days: u32, interval: Duration) {
         let result = async {
             let calendar = std::sync::Arc::new(crate::calendar::queries::calendar(&mut conn).await?);
             let clock = crate::calendar::Clock::new(calendar, crate::calendar::Today::default().date(), warn_days);
-            crate::assignments::service::due_states::run_due_states(&mut conn, &clock).await
+            let assignments = crate::assignments::service::due_states::run_due_states(&mut conn, &clock).await?;
+            Ok::<_, crate::error::AppError>(
+                assignments + crate::commitments::service::run_due_states(&mut conn, &clock).await?,
+            )
         }
         .await;
         match result {

@@ -206,8 +206,17 @@ mod tests {
 
     #[test]
     fn illegal_transitions_list_the_allowed_ones() {
-        assert_eq!(next(S::Assigned, A::Reply, R::Lead, None).unwrap_err(), vec![A::SignIn, A::Dispute]);
-        assert_eq!(next(S::Accepted, A::GiveOpinion, R::Lead, None).unwrap_err(), vec![A::Start, A::Dispute, A::Reply]);
+        assert_eq!(
+            next(S::Assigned, A::Reply, R::Lead, None).unwrap_err(),
+            vec![A::SignIn, A::Dispute, A::ReplyRemotely]
+        );
+        assert_eq!(
+            next(S::Accepted, A::GiveOpinion, R::Lead, None).unwrap_err(),
+            vec![A::Start, A::Dispute, A::Reply, A::ReplyRemotely]
+        );
+        // Another unit's reply reported from the municipal system answers from any open state.
+        assert_eq!(next(S::Assigned, A::ReplyRemotely, R::Lead, None), Ok(S::Replied));
+        assert!(next(S::Assigned, A::ReplyRemotely, R::Co, None).is_err());
         assert_eq!(next(S::Accepted, A::Reply, R::Co, None).unwrap_err(), vec![A::Start, A::Dispute, A::GiveOpinion]);
         assert!(next(S::Completed, A::SignIn, R::Lead, None).unwrap_err().is_empty());
         assert!(next(S::Reassigned, A::Dispute, R::Split, None).unwrap_err().is_empty());

@@ -201,3 +201,80 @@ pub async fn follow_up(conn: &mut AsyncPgConnection, principal: &Principal, id: 
     letter.date = crate::calendar::days::local_date(c.closed_at.unwrap_or_else(chrono::Utc::now));
     Ok(letter)
 }
+
+/// What the contact plan needs from after the reply (registered as `AppState::after_reply`).
+pub fn after_reply_hook(
+    conn: &mut AsyncPgConnection,
+    assignment_id: Uuid,
+) -> futures_util::future::LocalBoxFuture<'_, Result<crate::coordination::rules::AfterReply, AppError>> {
+    Box::pin(async move {
+        let (replied_on, commitments_open) = queries::after_reply(conn, assignment_id).await?;
+        Ok(crate::coordination::rules::AfterReply { replied_on, commitments_open })
+    })
+}
+
+/// Rows the due-state job takes per transaction.
+const JOB_BATCH: usize = 500;
+
+/// The due-state job for open commitments: records each one's new due state and, when it
+/// becomes due soon or overdue, reminds the unit that answered (a reminder on the reply's
+/// assignment naming the commitment) — once per change, with any number of instances
+/// running it. Returns the reminders written.
+pub async fn run_due_states(conn: &mut AsyncPgConnection, clock: &Clock) -> Result<usize, AppError> {
+    use crate::audit::{Change, Event};
+    let mut reminded = 0;
+    loop {
+        let (seen, written) = db::transaction(conn, async |conn| {
+            let rows = queries::due_state_changes(conn, clock.today, clock.soon_until(), JOB_BATCH as i64).await?;
+            let states: Vec<_> = rows.iter().map(|r| (r.id, clock.due_state(r.due_on))).collect();
+            let reminders: Vec<queries::CommitmentReminder> = rows
+                .iter()
+                .zip(&states)
+                .filter_map(|(r, (_, state))| {
+                    let kind = Option::<crate::db::enums::ReminderKind>::from(*state)?;
+                    let when =
+                        if kind == crate::db::enums::ReminderKind::Overdue { "已超期" } else { "即将到期" };
+                    Some(queries::CommitmentReminder {
+                        id: Uuid::now_v7(),
+                        assignment_id: r.assignment_id,
+                        commitment_id: r.id,
+                        kind: kind.as_str().to_string(),
+                        message: Some(format!("答复承诺事项“{}”{when}（{}）。", r.text, r.due_on)),
+                        due_on: r.due_on,
+                    })
+                })
+                .collect();
+            queries::set_due_states(conn, &states).await?;
+            let written = queries::insert_reminders(conn, &reminders).await?;
+            let events: Vec<Event> = written
+                .iter()
+                .map(|r| Event {
+                    kind: "reminder.created",
+                    entity_type: "assignment",
+                    entity_id: r.assignment_id,
+                    version: None,
+                    payload: json!({"reminder_id": r.id, "assignment_id": r.assignment_id,
+                        "commitment_id": r.commitment_id, "kind": r.kind, "due_on": r.due_on}),
+                })
+                .collect();
+            audit::emit(conn, &events).await?;
+            let changes: Vec<Change> = written
+                .iter()
+                .map(|r| Change {
+                    action: "reminder.create",
+                    entity_type: "reminder",
+                    entity_id: r.id.to_string(),
+                    before: None,
+                    after: serde_json::to_value(r).ok(),
+                })
+                .collect();
+            audit::record_many(conn, &Actor::system("due-state job"), &changes).await?;
+            Ok((rows.len(), written.len()))
+        })
+        .await?;
+        reminded += written;
+        if seen < JOB_BATCH {
+            return Ok(reminded);
+        }
+    }
+}

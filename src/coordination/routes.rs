@@ -412,7 +412,8 @@ pub async fn contact_plan(
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.conn().await?;
     let clock = state.clock(&mut conn).await?;
-    Ok(HttpResponse::Ok().json(contacts::plan(&mut conn, &principal, params.assignment_id, &clock).await?))
+    Ok(HttpResponse::Ok()
+        .json(contacts::plan(&mut conn, &principal, params.assignment_id, &clock, state.after_reply).await?))
 }
 
 /// A contact.

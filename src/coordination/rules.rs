@@ -144,6 +144,8 @@ pub struct ContactRules {
     pub require_pre_handling_contact: bool,
     pub progress_feedback_months: u32,
     pub key_requires_face_to_face: bool,
+    /// The follow-up visit is due this many months after the reply (0: not required).
+    pub follow_up_visit_months: u32,
 }
 
 /// A contact a handling owes the deputy.
@@ -156,6 +158,17 @@ pub enum Obligation {
     ProgressFeedback,
     /// 面商 for a key suggestion, before the reply.
     FaceToFace,
+    /// 办后回访, a visit after the reply.
+    FollowUpVisit,
+}
+
+/// What the later steps know of a handling after its reply.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AfterReply {
+    /// The date on the reply (none: not answered yet).
+    pub replied_on: Option<NaiveDate>,
+    /// Promises made in the reply (落实) are still open: progress feedback stays owed.
+    pub commitments_open: bool,
 }
 
 /// What the plan is computed from.
@@ -169,6 +182,7 @@ pub struct Handling {
     pub extensions_approved_on: Vec<NaiveDate>,
     /// The contacts recorded: kind, day, face to face.
     pub contacts: Vec<(ContactKind, NaiveDate, bool)>,
+    pub after_reply: AfterReply,
 }
 
 /// One obligation: by when, and when it was met (none yet: still owed).
@@ -193,18 +207,33 @@ pub fn contact_plan(rules: &ContactRules, h: &Handling) -> Vec<Owed> {
         let done_on = first(&|c| c.2);
         out.push(Owed { obligation: Obligation::FaceToFace, due_on: h.due_on, done_on });
     }
+    // Progress feedback every N months: while an extended handling is open (from the
+    // approval), and after the reply while its promises are open (from the reply); each
+    // feedback starts the next period.
+    let months = Months::new(rules.progress_feedback_months.max(1));
+    let feedback_since = |since: NaiveDate| {
+        h.contacts.iter().filter(|c| c.0 == ContactKind::ProgressFeedback && c.1 >= since).map(|c| c.1).max()
+    };
+    let promised = h.after_reply.replied_on.filter(|_| h.after_reply.commitments_open && !h.open);
     if let Some(since) = h.extensions_approved_on.iter().min() {
-        // Every N months from the approval: each feedback starts the next period.
-        let months = Months::new(rules.progress_feedback_months.max(1));
-        let last =
-            h.contacts.iter().filter(|c| c.0 == ContactKind::ProgressFeedback && c.1 >= *since).map(|c| c.1).max();
+        let last = feedback_since(*since);
         let from = last.unwrap_or(*since);
         let due_on = from.checked_add_months(months).unwrap_or(from);
         if h.open {
             out.push(Owed { obligation: Obligation::ProgressFeedback, due_on, done_on: None });
-        } else if let Some(done) = last {
+        } else if let (Some(done), None) = (last, promised) {
             out.push(Owed { obligation: Obligation::ProgressFeedback, due_on: done, done_on: Some(done) });
         }
+    }
+    if let Some(since) = promised {
+        let from = feedback_since(since).unwrap_or(since);
+        let due_on = from.checked_add_months(months).unwrap_or(from);
+        out.push(Owed { obligation: Obligation::ProgressFeedback, due_on, done_on: None });
+    }
+    if let (Some(replied), m @ 1..) = (h.after_reply.replied_on, rules.follow_up_visit_months) {
+        let due_on = replied.checked_add_months(Months::new(m)).unwrap_or(replied);
+        let done_on = first(&|c| c.0 == ContactKind::FollowUpVisit && c.1 >= replied);
+        out.push(Owed { obligation: Obligation::FollowUpVisit, due_on, done_on });
     }
     out
 }
@@ -258,6 +287,7 @@ mod tests {
         require_pre_handling_contact: true,
         progress_feedback_months: 3,
         key_requires_face_to_face: true,
+        follow_up_visit_months: 1,
     };
 
     #[test]
@@ -268,6 +298,7 @@ mod tests {
             due_on: d("2023-06-06"),
             extensions_approved_on: vec![],
             contacts: vec![],
+            after_reply: AfterReply::default(),
         };
         let plan = contact_plan(&RULES, &h);
         assert_eq!(plan.len(), 2);
@@ -297,6 +328,7 @@ mod tests {
             due_on: d("2023-09-06"),
             extensions_approved_on: vec![d("2023-05-20")],
             contacts: vec![(ContactKind::PreHandling, d("2023-03-10"), false)],
+            after_reply: AfterReply::default(),
         };
         let feedback = |h: &Handling| *contact_plan(&RULES, h).last().unwrap();
         assert_eq!(feedback(&h).due_on, d("2023-08-20"));
@@ -307,5 +339,39 @@ mod tests {
         assert_eq!(feedback(&fed).done_on, Some(d("2023-07-01")));
         let monthly = ContactRules { progress_feedback_months: 1, ..RULES };
         assert_eq!(contact_plan(&monthly, &h).last().unwrap().due_on, d("2023-06-20"));
+    }
+
+    #[test]
+    fn after_the_reply_a_follow_up_visit_is_due_and_open_promises_keep_the_feedback_running() {
+        let replied = Handling {
+            is_key: false,
+            open: false,
+            due_on: d("2023-06-06"),
+            extensions_approved_on: vec![],
+            contacts: vec![(ContactKind::PreHandling, d("2023-03-10"), false)],
+            after_reply: AfterReply { replied_on: Some(d("2023-05-16")), commitments_open: true },
+        };
+        let rules = ContactRules { require_pre_handling_contact: false, ..RULES };
+        let plan = contact_plan(&rules, &replied);
+        assert_eq!(
+            plan,
+            vec![
+                Owed { obligation: Obligation::ProgressFeedback, due_on: d("2023-08-16"), done_on: None },
+                Owed { obligation: Obligation::FollowUpVisit, due_on: d("2023-06-16"), done_on: None },
+            ]
+        );
+        // A visit before the reply is not the follow-up; one after it is.
+        let mut visited = replied.clone();
+        visited.contacts.push((ContactKind::FollowUpVisit, d("2023-05-01"), true));
+        assert_eq!(contact_plan(&rules, &visited)[1].done_on, None);
+        visited.contacts.push((ContactKind::FollowUpVisit, d("2023-06-20"), true));
+        assert_eq!(contact_plan(&rules, &visited)[1].done_on, Some(d("2023-06-20")));
+        // Feedback given moves the next one; promises kept end it.
+        visited.contacts.push((ContactKind::ProgressFeedback, d("2023-07-01"), false));
+        assert_eq!(contact_plan(&rules, &visited)[0].due_on, d("2023-10-01"));
+        visited.after_reply.commitments_open = false;
+        assert_eq!(contact_plan(&rules, &visited).len(), 1);
+        // No follow-up visit required.
+        assert!(contact_plan(&ContactRules { follow_up_visit_months: 0, ..rules }, &visited).is_empty());
     }
 }

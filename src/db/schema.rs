@@ -264,6 +264,7 @@ diesel::table! {
         due_on -> Date,
         sent_by -> Nullable<Uuid>,
         created_at -> Timestamptz,
+        commitment_id -> Nullable<Uuid>,
     }
 }
 
@@ -321,6 +322,7 @@ diesel::table! {
         key_requires_head_signature -> Bool,
         version -> Int4,
         updated_at -> Timestamptz,
+        follow_up_visit_months -> Int4,
     }
 }
 
@@ -570,6 +572,7 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        due_state -> Text,
     }
 }
 
@@ -634,6 +637,7 @@ diesel::joinable!(evaluations -> suggestions (suggestion_id));
 diesel::joinable!(completions -> suggestions (suggestion_id));
 diesel::joinable!(explanations -> suggestions (suggestion_id));
 diesel::joinable!(remote_replies -> assignments (assignment_id));
+diesel::joinable!(reminders -> commitments (commitment_id));
 diesel::joinable!(commitments -> replies (reply_id));
 diesel::joinable!(commitment_progress -> commitments (commitment_id));
 

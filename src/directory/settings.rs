@@ -37,6 +37,10 @@ pub struct Settings {
     /// The head of the bureau signs the replies to key suggestions (a leader who is not
     /// the head cannot give the last approval). Default off.
     pub key_requires_head_signature: bool,
+    /// The follow-up visit (办后回访) is due this many months after the reply; 0: not
+    /// required. Default 1.
+    #[schema(minimum = 0, maximum = 12)]
+    pub follow_up_visit_months: i32,
     pub version: i32,
     pub updated_at: DateTime<Utc>,
 }
@@ -52,6 +56,8 @@ pub struct SettingsPatch {
     /// One to four of A, B, C, D, each once.
     pub reply_classes: Option<Vec<ReplyClass>>,
     pub key_requires_head_signature: Option<bool>,
+    #[schema(minimum = 0, maximum = 12)]
+    pub follow_up_visit_months: Option<i32>,
 }
 
 pub async fn get(conn: &mut AsyncPgConnection) -> QueryResult<Settings> {
@@ -111,6 +117,15 @@ pub async fn update_settings(
             "from 1 to 24 months",
         )]));
     }
+    if let Some(m) = patch.follow_up_visit_months
+        && !(0..=12).contains(&m)
+    {
+        return Err(AppError::validation(vec![FieldError::new(
+            "follow_up_visit_months",
+            "out_of_range",
+            "from 0 (not required) to 12 months",
+        )]));
+    }
     if let Some(classes) = &patch.reply_classes {
         let mut seen = classes.clone();
         seen.sort_by_key(|c| c.as_str());
@@ -139,6 +154,8 @@ pub async fn update_settings(
                 settings::reply_classes.eq(patch.reply_classes.as_ref().unwrap_or(&before.reply_classes)),
                 settings::key_requires_head_signature
                     .eq(patch.key_requires_head_signature.unwrap_or(before.key_requires_head_signature)),
+                settings::follow_up_visit_months
+                    .eq(patch.follow_up_visit_months.unwrap_or(before.follow_up_visit_months)),
                 settings::version.eq(settings::version + 1),
                 settings::updated_at.eq(diesel::dsl::now),
             ))
@@ -152,6 +169,7 @@ pub async fn update_settings(
                 "key_requires_face_to_face": s.key_requires_face_to_face,
                 "reply_classes": s.reply_classes,
                 "key_requires_head_signature": s.key_requires_head_signature,
+                "follow_up_visit_months": s.follow_up_visit_months,
             })
         };
         audit::record(conn, &actor, "settings.update", "settings", "settings", Some(snap(&before)), Some(snap(&after)))

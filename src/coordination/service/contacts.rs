@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use diesel_async::AsyncPgConnection;
+use futures_util::future::LocalBoxFuture;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -13,7 +14,7 @@ use crate::auth::{Operation, Principal};
 use crate::calendar::Clock;
 use crate::coordination::model::*;
 use crate::coordination::queries::{self, ContactScope, NewContactRow};
-use crate::coordination::rules::{self, ContactRules, Handling};
+use crate::coordination::rules::{self, AfterReply, ContactRules, Handling};
 use crate::coordination::service::record;
 use crate::db;
 use crate::db::enums::{AssignmentState, DueState, HandlingRole};
@@ -22,6 +23,12 @@ use crate::directory::model::Viewer;
 use crate::documents;
 use crate::error::{AppError, FieldError};
 use crate::http::text;
+
+/// What the steps after the reply know of an assignment: the reply's date and whether
+/// promises made in it are open. They come later in the flow, so the application passes
+/// this in (`AppState::after_reply`) and co-handling never names them.
+pub type AfterReplyFacts =
+    for<'c> fn(&'c mut AsyncPgConnection, Uuid) -> LocalBoxFuture<'c, Result<AfterReply, AppError>>;
 
 /// What the caller may read, and whose names they may see.
 pub async fn reader(conn: &mut AsyncPgConnection, principal: &Principal) -> Result<(ContactScope, Viewer), AppError> {
@@ -202,6 +209,7 @@ pub async fn plan(
     principal: &Principal,
     assignment_id: Uuid,
     clock: &Clock,
+    after_reply: AfterReplyFacts,
 ) -> Result<ContactPlan, AppError> {
     let a = assignments::service::read_for(conn, principal, Operation::HandlingRead, assignment_id, clock).await?;
     if a.role == HandlingRole::Co || a.state == AssignmentState::Reassigned {
@@ -212,6 +220,7 @@ pub async fn plan(
         require_pre_handling_contact: settings.require_pre_handling_contact,
         progress_feedback_months: settings.progress_feedback_months.max(1) as u32,
         key_requires_face_to_face: settings.key_requires_face_to_face,
+        follow_up_visit_months: settings.follow_up_visit_months.clamp(0, 12) as u32,
     };
     let handling = Handling {
         is_key: a.is_key,
@@ -219,6 +228,7 @@ pub async fn plan(
         due_on: a.due_on,
         extensions_approved_on: queries::extensions_approved_on(conn, a.id).await?,
         contacts: queries::contacts_of_assignment(conn, a.id).await?,
+        after_reply: after_reply(conn, a.id).await?,
     };
     let items = rules::contact_plan(&rules, &handling)
         .into_iter()
