@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Letters: N reply letters (default 1,000) generated through the API as DOCX and as PDF by
 # the release build — letters per second with two clients, and the service's peak RSS over
-# idle. The reply is one of the demo year's lead items, carried by API calls from sign-in
-# through sign-off and the three reviews to approval first.
+# idle. The reply is the demo year's signed reply to 183050 (`jianyi demo` carries it by API
+# calls from sign-in through sign-off and the three reviews to the signed scan).
 #
 #   bench/letters.sh [N]
 #

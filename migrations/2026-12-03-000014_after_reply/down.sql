@@ -1,3 +1,8 @@
+DROP TRIGGER disclosures_fill ON disclosures;
+DROP FUNCTION disclosures_fill();
+ALTER TABLE disclosures DROP COLUMN year, DROP COLUMN unit_id;
+DROP INDEX disclosures_published_idx;
+CREATE INDEX disclosures_published_idx ON disclosures (published_at DESC, reply_id) WHERE published_at IS NOT NULL;
 DROP INDEX reminders_automatic_key;
 ALTER TABLE reminders DROP COLUMN commitment_id;
 CREATE UNIQUE INDEX reminders_automatic_key ON reminders (assignment_id, kind, due_on) WHERE kind <> 'manual';

@@ -112,9 +112,10 @@ pub fn next(
     }
 }
 
-/// The actions allowed in a state, in the table's order.
+/// The actions allowed in a state, in the table's order — but another unit's reply
+/// reported from the municipal system, which no caller takes on an assignment.
 pub fn allowed(state: AssignmentState, role: HandlingRole) -> Vec<Action> {
-    transitions(state, role).map(|(a, _)| a).collect()
+    transitions(state, role).map(|(a, _)| a).filter(|a| *a != Action::ReplyRemotely).collect()
 }
 
 /// The suggestion's status from its assignments (role and state of each).
@@ -206,14 +207,8 @@ mod tests {
 
     #[test]
     fn illegal_transitions_list_the_allowed_ones() {
-        assert_eq!(
-            next(S::Assigned, A::Reply, R::Lead, None).unwrap_err(),
-            vec![A::SignIn, A::Dispute, A::ReplyRemotely]
-        );
-        assert_eq!(
-            next(S::Accepted, A::GiveOpinion, R::Lead, None).unwrap_err(),
-            vec![A::Start, A::Dispute, A::Reply, A::ReplyRemotely]
-        );
+        assert_eq!(next(S::Assigned, A::Reply, R::Lead, None).unwrap_err(), vec![A::SignIn, A::Dispute]);
+        assert_eq!(next(S::Accepted, A::GiveOpinion, R::Lead, None).unwrap_err(), vec![A::Start, A::Dispute, A::Reply]);
         // Another unit's reply reported from the municipal system answers from any open state.
         assert_eq!(next(S::Assigned, A::ReplyRemotely, R::Lead, None), Ok(S::Replied));
         assert!(next(S::Assigned, A::ReplyRemotely, R::Co, None).is_err());

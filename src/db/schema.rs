@@ -528,6 +528,8 @@ diesel::table! {
         published_by -> Nullable<Uuid>,
         version -> Int4,
         updated_at -> Timestamptz,
+        year -> Int4,
+        unit_id -> Uuid,
     }
 }
 

@@ -36,18 +36,17 @@ fn answering<'a>(round: &[&'a AssignmentRow]) -> Vec<&'a AssignmentRow> {
     round.iter().copied().filter(|a| a.role != HandlingRole::Co).collect()
 }
 
-/// The facts of the round for completion.
+/// The facts of the round for completion, from the suggestion's evaluations (oldest first).
 async fn round_facts(
     conn: &mut AsyncPgConnection,
     suggestion_id: Uuid,
     proposers: Vec<Uuid>,
-    round: i32,
-    rows: &[&AssignmentRow],
+    (round, rows): (i32, &[&AssignmentRow]),
+    evaluations: &[Evaluation],
     clock: &Clock,
 ) -> Result<RoundFacts, AppError> {
     let ids: Vec<Uuid> = answering(rows).iter().map(|a| a.id).collect();
     let acknowledged = queries::acknowledged(conn, &ids).await?;
-    let evaluations = queries::of_suggestion(conn, suggestion_id).await?;
     let mut latest: Vec<(Uuid, bool)> = Vec::new();
     let mut last_unsatisfied = None;
     for e in evaluations.iter().filter(|e| e.round == round) {
@@ -197,8 +196,8 @@ pub async fn evaluate(
         if answering.is_empty() || answering.iter().any(|a| !matches!(a.state, AssignmentState::Replied | AssignmentState::Completed)) {
             return Err(AppError::conflict("not_replied", "a round is evaluated once its replies are signed"));
         }
-        let revision = queries::of_suggestion(conn, new.suggestion_id)
-            .await?
+        let mut evaluations = queries::of_suggestion(conn, new.suggestion_id).await?;
+        let revision = evaluations
             .iter()
             .filter(|e| e.round == round && e.deputy_id == deputy_id)
             .map(|e| e.revision)
@@ -231,7 +230,8 @@ pub async fn evaluate(
             new_round(conn, &actor, new.suggestion_id, round, &rows, clock).await?;
             return Ok(e);
         }
-        let facts = round_facts(conn, new.suggestion_id, proposers, round, &rows, clock).await?;
+        evaluations.push(e.clone());
+        let facts = round_facts(conn, new.suggestion_id, proposers, (round, &rows), &evaluations, clock).await?;
         if let Ok(CompletionBasis::Evaluated) = rules::completion(&facts) {
             complete(conn, &actor, new.suggestion_id, round, &rows, CompletionBasis::Evaluated, principal.user_id).await?;
         }
@@ -259,7 +259,8 @@ pub async fn close(
         }
         let live = queries::live_assignments(conn, suggestion_id).await?;
         let (round, rows) = current_round(&live);
-        let facts = round_facts(conn, suggestion_id, proposers, round, &rows, clock).await?;
+        let evaluations = queries::of_suggestion(conn, suggestion_id).await?;
+        let facts = round_facts(conn, suggestion_id, proposers, (round, &rows), &evaluations, clock).await?;
         let basis = rules::completion(&facts).map_err(|why| {
             let detail = match why {
                 "replies_not_submitted" => "not every reply of the round is submitted and acknowledged",
@@ -308,7 +309,8 @@ pub async fn explain(
             payload,
         )
         .await?;
-        let facts = round_facts(conn, new.suggestion_id, proposers, round, &rows, clock).await?;
+        let evaluations = queries::of_suggestion(conn, new.suggestion_id).await?;
+        let facts = round_facts(conn, new.suggestion_id, proposers, (round, &rows), &evaluations, clock).await?;
         if let Ok(CompletionBasis::Evaluated) = rules::completion(&facts) {
             complete(conn, &actor, new.suggestion_id, round, &rows, CompletionBasis::Evaluated, principal.user_id)
                 .await?;

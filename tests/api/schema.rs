@@ -80,6 +80,8 @@ async fn every_enum_column_checks_the_values_of_its_rust_enum() {
         ("contacts", "channel", values!(ContactChannel)),
         ("replies", "state", values!(ReplyState)),
         ("reply_revisions", "class", values!(ReplyClass)),
+        ("remote_replies", "class", values!(ReplyClass)),
+        ("commitments", "due_state", values!(DueState)),
         ("reply_signoffs", "state", values!(SignoffState)),
         ("reply_decisions", "stage", values!(ReplyStage)),
         ("reply_decisions", "decision", values!(Decision)),
