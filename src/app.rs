@@ -28,7 +28,7 @@ use crate::http::ratelimit::RateLimit;
 use crate::http::{json, request_context};
 use crate::{
     assignments, audit, auth, calendar, commitments, coordination, directory, disclosure, documents, evaluations, ops,
-    replies, suggestions,
+    replies, suggestions, supervision,
 };
 
 /// How long another instance's calendar change may take to show in due states.
@@ -143,6 +143,7 @@ pub fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(disclosure::routes::routes)
             .configure(evaluations::routes::routes)
             .configure(commitments::routes::routes)
+            .configure(supervision::routes::routes)
             .configure(audit::routes::routes),
     );
     cfg.configure(disclosure::routes::public_routes);

@@ -26,3 +26,4 @@ pub mod ops;
 pub mod replies;
 pub mod server;
 pub mod suggestions;
+pub mod supervision;

@@ -66,6 +66,7 @@ creating requests accept `Idempotency-Key`; lists page with `limit` and `cursor`
         (name = "disclosure", description = "Disclosure (政务公开): the office's decision and publishing; published replies for the public as JSON, Atom and HTML"),
         (name = "evaluations", description = "Evaluations (评价) by the proposers, re-handling, and completion (办结)"),
         (name = "commitments", description = "Commitments (落实) of B-class replies: due dates, progress, the follow-up letter"),
+        (name = "supervision", description = "Supervision (督办): the year's figures with their numerators, the annual report"),
         (name = "calendar", description = "The working-day calendar and the deadline rules"),
         (name = "audit", description = "The audit log"),
         (name = "operations", description = "Health, readiness, metrics"),

@@ -167,7 +167,8 @@ fn scan(name: &str) -> Vec<u8> {
     out
 }
 
-/// The dates of an item's year (the report's: assigned in March, answered by the end of May).
+/// The dates of an item's year (the report's: assigned on 6 March, co-handling opinions
+/// delivered within the month, replies signed by the end of May — all on time).
 struct Dates {
     contacted_on: &'static str,
     opinion_delivered_at: &'static str,
@@ -177,10 +178,10 @@ struct Dates {
 
 fn dates(i: usize) -> Dates {
     const DAYS: [(&str, &str, &str, &str); 4] = [
-        ("2023-03-22", "2023-04-10T02:00:00Z", "2023-05-16", "2023-06-20"),
-        ("2023-03-23", "2023-04-12T02:00:00Z", "2023-05-18", "2023-06-27"),
-        ("2023-03-27", "2023-04-14T02:00:00Z", "2023-05-23", "2023-07-04"),
-        ("2023-03-28", "2023-04-17T02:00:00Z", "2023-05-25", "2023-07-11"),
+        ("2023-03-22", "2023-03-29T02:00:00Z", "2023-05-16", "2023-06-20"),
+        ("2023-03-23", "2023-03-31T02:00:00Z", "2023-05-18", "2023-06-27"),
+        ("2023-03-27", "2023-04-03T02:00:00Z", "2023-05-23", "2023-07-04"),
+        ("2023-03-28", "2023-04-04T02:00:00Z", "2023-05-25", "2023-07-11"),
     ];
     let d = DAYS[i % DAYS.len()];
     Dates { contacted_on: d.0, opinion_delivered_at: d.1, signed_on: d.2, follow_up_on: d.3 }

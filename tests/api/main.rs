@@ -21,3 +21,4 @@ mod ops;
 mod replies;
 mod schema;
 mod suggestions;
+mod supervision;

@@ -1,0 +1,119 @@
+//! Statistics and the annual report as answers show them.
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// A rate with its parts, so that anyone can check it; `value` is null when nothing was
+/// counted.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Rate {
+    pub numerator: i64,
+    pub denominator: i64,
+    /// `numerator / denominator`, from 0 to 1.
+    pub value: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct BySource {
+    /// 人大建议.
+    pub npc: i64,
+    /// 政协提案.
+    pub cppcc: i64,
+}
+
+/// By the bureau's role in each suggestion (its first round).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ByRole {
+    pub lead: i64,
+    pub split: i64,
+    pub co: i64,
+}
+
+/// A count under a name (a status, a class, a section, a category).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Count {
+    pub key: String,
+    pub count: i64,
+}
+
+/// The rates people report (DOMAIN.md, "Figures people report").
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Rates {
+    /// 办结率: completed suggestions / suggestions.
+    pub completion: Rate,
+    /// 满意率 of the handling work: satisfied or basically satisfied / evaluations (each
+    /// proposer's latest).
+    pub satisfaction_work: Rate,
+    /// 满意率 of the result, likewise.
+    pub satisfaction_result: Rate,
+    /// Answered by the due date (the bureau's signed letter, or its delivered co-handling
+    /// opinion) / answered.
+    pub on_time: Rate,
+    /// Lead and split handlings with a pre-handling contact / lead and split handlings.
+    pub contact: Rate,
+    /// 面商率: lead and split handlings with a face-to-face contact / lead and split handlings.
+    pub face_to_face: Rate,
+}
+
+/// A year's figures of the bureau's handling (or, for a section, of its own).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Stats {
+    pub year: i32,
+    /// The section the figures are limited to (a section's own callers).
+    pub unit_id: Option<Uuid>,
+    /// Suggestions the bureau handled.
+    pub total: i64,
+    /// Of them, answered (replied or completed).
+    pub answered: i64,
+    pub by_source: BySource,
+    pub by_role: ByRole,
+    pub by_status: Vec<Count>,
+    /// The classes of the bureau's signed replies.
+    pub by_class: Vec<Count>,
+    /// By handling section.
+    pub by_unit: Vec<Count>,
+    pub by_category: Vec<Count>,
+    pub rates: Rates,
+    /// Open handlings past their due date today.
+    pub overdue: i64,
+}
+
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct StatsParams {
+    /// The year of the suggestions (1949 to 2200).
+    #[param(minimum = 1949, maximum = 2200)]
+    pub year: i32,
+}
+
+/// The annual report's formats.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportFormat {
+    #[default]
+    Md,
+    Html,
+}
+
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ReportParams {
+    #[param(minimum = 1949, maximum = 2200)]
+    pub year: i32,
+    /// `md` (the default) or `html`.
+    #[serde(default)]
+    #[param(inline)]
+    pub format: ReportFormat,
+}
+
+/// A key suggestion of the year and what its replies say was done.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyItem {
+    pub external_no: String,
+    pub title: String,
+    pub class: Option<String>,
+    pub measures: Vec<String>,
+}

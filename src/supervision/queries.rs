@@ -1,0 +1,121 @@
+//! The year's figures in one statement, and the key suggestions' measures.
+
+use chrono::NaiveDate;
+use diesel::QueryableByName;
+use diesel::sql_types::{Array, BigInt, Date, Int4, Nullable, Text, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+/// One figure: what it counts (`total`, `role`, `status`, …), under which key, and for the
+/// rates the denominator.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Figure {
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Text)]
+    pub key: String,
+    #[diesel(sql_type = BigInt)]
+    pub n: i64,
+    #[diesel(sql_type = BigInt)]
+    pub d: i64,
+}
+
+/// Every figure of a year of the bureau's handling (its own assignments: the bureau's and
+/// its sections'), or of one section's when `unit` is given; `today` decides what is
+/// overdue. One round trip.
+pub async fn figures(
+    conn: &mut AsyncPgConnection,
+    year: i32,
+    unit: Option<Uuid>,
+    today: NaiveDate,
+) -> diesel::QueryResult<Vec<Figure>> {
+    diesel::sql_query(
+        "WITH mine AS ( \
+            SELECT a.id, a.suggestion_id, a.role, a.state, a.due_on, a.section_id, a.round \
+            FROM assignments a JOIN units u ON u.id = a.unit_id \
+            JOIN suggestions s ON s.id = a.suggestion_id \
+            WHERE u.kind = 'bureau' AND a.state <> 'reassigned' AND s.year = $1 AND s.merged_into IS NULL \
+              AND ($2::uuid IS NULL OR a.section_id = $2 OR a.unit_id = $2)), \
+         first AS (SELECT DISTINCT ON (suggestion_id) suggestion_id, role, section_id FROM mine \
+            ORDER BY suggestion_id, round, role), \
+         sug AS (SELECT s.id, s.status, s.category, s.source FROM suggestions s \
+            WHERE s.id IN (SELECT suggestion_id FROM first)), \
+         latest_eval AS (SELECT DISTINCT ON (e.suggestion_id, e.deputy_id) e.work, e.result FROM evaluations e \
+            WHERE e.suggestion_id IN (SELECT id FROM sug) \
+            ORDER BY e.suggestion_id, e.deputy_id, e.round DESC, e.revision DESC), \
+         answered AS (SELECT m.due_on, CASE WHEN m.role = 'co' THEN \
+                (SELECT min((o.delivered_at AT TIME ZONE 'Asia/Shanghai')::date) FROM opinions o \
+                 WHERE o.assignment_id = m.id AND o.delivered_at IS NOT NULL) \
+              ELSE (SELECT r.signed_on FROM replies r WHERE r.assignment_id = m.id) END AS answered_on \
+            FROM mine m) \
+         SELECT 'total' AS kind, '' AS key, count(*) AS n, 0::bigint AS d FROM first \
+         UNION ALL SELECT 'role', role, count(*), 0 FROM first GROUP BY role \
+         UNION ALL SELECT 'source', source, count(*), 0 FROM sug GROUP BY source \
+         UNION ALL SELECT 'status', status, count(*), 0 FROM sug GROUP BY status \
+         UNION ALL SELECT 'category', coalesce(category, ''), count(*), 0 FROM sug GROUP BY category \
+         UNION ALL SELECT 'unit', coalesce(u.name, ''), count(*), 0 FROM first f LEFT JOIN units u ON u.id = f.section_id \
+            GROUP BY u.name \
+         UNION ALL SELECT 'class', coalesce(v.class, ''), count(*), 0 FROM mine m \
+            JOIN replies r ON r.assignment_id = m.id AND r.state = 'signed' \
+            JOIN reply_revisions v ON v.reply_id = r.id AND v.revision = r.revision GROUP BY v.class \
+         UNION ALL SELECT 'completion', '', count(*) FILTER (WHERE status = 'completed'), count(*) FROM sug \
+         UNION ALL SELECT 'answered', '', count(*) FILTER (WHERE status IN ('replied', 'completed')), count(*) FROM sug \
+         UNION ALL SELECT 'satisfaction_work', '', count(*) FILTER (WHERE work <> 'unsatisfied'), count(*) FROM latest_eval \
+         UNION ALL SELECT 'satisfaction_result', '', count(*) FILTER (WHERE result <> 'unsatisfied'), count(*) \
+            FROM latest_eval \
+         UNION ALL SELECT 'on_time', '', count(*) FILTER (WHERE answered_on <= due_on), \
+            count(*) FILTER (WHERE answered_on IS NOT NULL) FROM answered \
+         UNION ALL SELECT 'contact', '', count(*) FILTER (WHERE EXISTS (SELECT 1 FROM contacts c \
+            WHERE c.assignment_id = m.id AND c.kind = 'pre_handling')), count(*) FROM mine m WHERE m.role <> 'co' \
+         UNION ALL SELECT 'face_to_face', '', count(*) FILTER (WHERE EXISTS (SELECT 1 FROM contacts c \
+            WHERE c.assignment_id = m.id AND c.face_to_face)), count(*) FROM mine m WHERE m.role <> 'co' \
+         UNION ALL SELECT 'overdue', '', count(*) FILTER (WHERE m.state IN ('assigned', 'accepted', 'in_progress', \
+            'disputed') AND m.due_on < $3), 0 FROM mine m",
+    )
+    .bind::<Int4, _>(year)
+    .bind::<Nullable<SqlUuid>, _>(unit)
+    .bind::<Date, _>(today)
+    .load(conn)
+    .await
+}
+
+/// A key suggestion the bureau answered, with its reply's class and points and the
+/// promises recorded on it.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct KeyRow {
+    #[diesel(sql_type = Text)]
+    pub external_no: String,
+    #[diesel(sql_type = Text)]
+    pub title: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub class: Option<String>,
+    #[diesel(sql_type = Array<Text>)]
+    pub points: Vec<String>,
+    #[diesel(sql_type = Array<Text>)]
+    pub commitments: Vec<String>,
+}
+
+/// The year's key suggestions the bureau led or split (or the section's), by number.
+pub async fn key_items(
+    conn: &mut AsyncPgConnection,
+    year: i32,
+    unit: Option<Uuid>,
+) -> diesel::QueryResult<Vec<KeyRow>> {
+    diesel::sql_query(
+        "SELECT s.external_no, s.title, v.class, coalesce(v.points, '{}') AS points, \
+                coalesce((SELECT array_agg(c.text || coalesce('（' || c.outcome || '）', '') ORDER BY c.due_on, c.id) \
+                          FROM commitments c WHERE c.reply_id = r.id), '{}') AS commitments \
+         FROM suggestions s \
+         JOIN assignments a ON a.suggestion_id = s.id AND a.role <> 'co' AND a.state <> 'reassigned' \
+         JOIN units u ON u.id = a.unit_id AND u.kind = 'bureau' \
+         LEFT JOIN replies r ON r.assignment_id = a.id \
+         LEFT JOIN reply_revisions v ON v.reply_id = r.id AND v.revision = r.revision \
+         WHERE s.year = $1 AND s.is_key AND s.merged_into IS NULL \
+           AND ($2::uuid IS NULL OR a.section_id = $2 OR a.unit_id = $2) \
+         ORDER BY s.external_no, a.round DESC",
+    )
+    .bind::<Int4, _>(year)
+    .bind::<Nullable<SqlUuid>, _>(unit)
+    .load(conn)
+    .await
+}

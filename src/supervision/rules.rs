@@ -1,0 +1,181 @@
+//! The figures people report, as plain functions: a rate with its numerator and
+//! denominator, and the annual report's basic-situation paragraph written from them.
+
+use crate::supervision::model::{KeyItem, Rate, Stats};
+
+/// A rate that anyone can check: `numerator / denominator`, none when nothing was counted.
+pub fn rate(numerator: i64, denominator: i64) -> Rate {
+    let value = (denominator > 0).then(|| numerator as f64 / denominator as f64);
+    Rate { numerator, denominator, value }
+}
+
+/// A rate as the report writes it: "100%", "92.3%", or "—" when nothing was counted.
+pub fn percent(r: &Rate) -> String {
+    match r.value {
+        None => "—".into(),
+        Some(v) => {
+            let p = (v * 1000.0).round() / 10.0;
+            if p.fract() == 0.0 { format!("{p:.0}%") } else { format!("{p:.1}%") }
+        }
+    }
+}
+
+/// The basic-situation paragraph (基本情况) of the annual report, from the year's figures:
+/// what the bureau handled by source and role, how far it got, and its rates.
+pub fn basic_situation(s: &Stats) -> String {
+    let count = |pairs: &[(&str, i64)]| -> String {
+        pairs.iter().filter(|(_, n)| *n > 0).map(|(what, n)| format!("{what}{n}件")).collect::<Vec<_>>().join("、")
+    };
+    let sources = count(&[("人大建议", s.by_source.npc), ("政协提案", s.by_source.cppcc)]);
+    let sources = if sources.is_empty() { "建议提案0件".to_string() } else { sources };
+    let roles = count(&[("主办", s.by_role.lead), ("分办", s.by_role.split), ("协办", s.by_role.co)]);
+    let roles = if roles.is_empty() { String::new() } else { format!("（{roles}）") };
+    let answered = s.answered;
+    let progress = if s.total > 0 && answered == s.total {
+        "目前所有建议均答复完毕".to_string()
+    } else {
+        format!("目前已答复{answered}件，尚有{}件正在办理", s.total - answered)
+    };
+    let on_time = match s.rates.on_time.value {
+        Some(v) if v >= 1.0 => "，均按期答复".to_string(),
+        Some(_) => format!("，按期答复率{}", percent(&s.rates.on_time)),
+        None => String::new(),
+    };
+    let (done, satisfied) = (percent(&s.rates.completion), percent(&s.rates.satisfaction_result));
+    let rates = if done == satisfied {
+        format!("实现了办结率、满意率{done}")
+    } else {
+        format!("办结率{done}，满意率{satisfied}")
+    };
+    format!("{}年，我局负责办理的{sources}{roles}，{progress}{on_time}，{rates}。", s.year)
+}
+
+/// Text from the data, safe inside the report's Markdown: characters that Markdown or
+/// HTML would read as markup are escaped.
+fn plain(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' | '&' | '!') {
+            out.push('\\');
+        }
+        out.push(if c.is_control() { ' ' } else { c });
+    }
+    out
+}
+
+/// The draft of the annual report (办理情况报告) as Markdown: the basic situation computed
+/// from the figures, the key suggestions with the measures recorded on them, and the next
+/// steps for the office to write.
+pub fn report_markdown(s: &Stats, keys: &[KeyItem]) -> String {
+    let mut out = format!("# {}年建议提案办理工作情况报告\n\n## 一、基本情况\n\n{}\n\n", s.year, basic_situation(s));
+    out += &format!(
+        "办结率{}（{}/{}），满意率{}（{}/{}），按期答复率{}（{}/{}），办前沟通率{}（{}/{}），面商率{}（{}/{}）。\n\n",
+        percent(&s.rates.completion),
+        s.rates.completion.numerator,
+        s.rates.completion.denominator,
+        percent(&s.rates.satisfaction_result),
+        s.rates.satisfaction_result.numerator,
+        s.rates.satisfaction_result.denominator,
+        percent(&s.rates.on_time),
+        s.rates.on_time.numerator,
+        s.rates.on_time.denominator,
+        percent(&s.rates.contact),
+        s.rates.contact.numerator,
+        s.rates.contact.denominator,
+        percent(&s.rates.face_to_face),
+        s.rates.face_to_face.numerator,
+        s.rates.face_to_face.denominator,
+    );
+    out += "## 二、重点建议办理情况\n\n";
+    if keys.is_empty() {
+        out += "本年度无重点建议。\n\n";
+    }
+    for k in keys {
+        let class = k.class.as_deref().map(|c| format!("，答复为{c}类")).unwrap_or_default();
+        out += &format!("### 第{}号《{}》\n\n", plain(&k.external_no), plain(&k.title));
+        out += &format!("由我局主办{class}。");
+        if k.measures.is_empty() {
+            out += "\n\n";
+        } else {
+            out += "主要措施：\n\n";
+            for m in &k.measures {
+                out += &format!("- {}\n", plain(m));
+            }
+            out += "\n";
+        }
+    }
+    out += "## 三、下步打算\n\n（由办公室撰写。）\n";
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::supervision::model::{ByRole, BySource, Rates};
+
+    fn stats() -> Stats {
+        let full = rate(13, 13);
+        Stats {
+            year: 2023,
+            total: 13,
+            answered: 13,
+            by_source: BySource { npc: 13, cppcc: 0 },
+            by_role: ByRole { lead: 3, split: 2, co: 8 },
+            rates: Rates {
+                completion: full.clone(),
+                satisfaction_work: full.clone(),
+                satisfaction_result: full.clone(),
+                on_time: full.clone(),
+                contact: rate(5, 5),
+                face_to_face: rate(2, 5),
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_seed_years_paragraph_reads_as_the_report() {
+        assert_eq!(
+            basic_situation(&stats()),
+            "2023年，我局负责办理的人大建议13件（主办3件、分办2件、协办8件），目前所有建议均答复完毕，均按期答复，实现了办结率、满意率100%。"
+        );
+    }
+
+    #[test]
+    fn an_unfinished_year_says_how_far_it_got() {
+        let mut s = stats();
+        s.answered = 11;
+        s.by_source.cppcc = 2;
+        s.rates.completion = rate(10, 13);
+        s.rates.on_time = rate(10, 11);
+        let p = basic_situation(&s);
+        assert!(p.contains("人大建议13件、政协提案2件"), "{p}");
+        assert!(p.contains("目前已答复11件，尚有2件正在办理"), "{p}");
+        assert!(p.contains("按期答复率90.9%") && p.contains("办结率76.9%，满意率100%"), "{p}");
+    }
+
+    #[test]
+    fn the_report_escapes_what_the_data_says() {
+        let keys = vec![KeyItem {
+            external_no: "183050".into(),
+            title: "关于<script>合理设置</script>公交站点的建议".into(),
+            class: Some("A".into()),
+            measures: vec!["新增**站点**5处".into()],
+        }];
+        let md = report_markdown(&stats(), &keys);
+        assert!(
+            md.starts_with("# 2023年建议提案办理工作情况报告\n\n## 一、基本情况\n\n2023年，我局负责办理的人大建议13件")
+        );
+        assert!(md.contains("\\<script\\>") && md.contains("新增\\*\\*站点\\*\\*5处"), "{md}");
+        assert!(md.contains("办结率100%（13/13）"), "{md}");
+    }
+
+    #[test]
+    fn a_rate_keeps_its_parts_and_nothing_counted_is_no_rate() {
+        let r = rate(2, 3);
+        assert_eq!((r.numerator, r.denominator), (2, 3));
+        assert_eq!(percent(&r), "66.7%");
+        assert_eq!(rate(0, 0).value, None);
+        assert_eq!(percent(&rate(0, 0)), "—");
+    }
+}

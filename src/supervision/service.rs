@@ -1,0 +1,103 @@
+//! Supervision reads: the year's statistics and the annual report's draft, for the office,
+//! leaders and admins (the bureau's figures) and for a section (its own).
+
+use chrono::NaiveDate;
+use diesel_async::AsyncPgConnection;
+use uuid::Uuid;
+
+use crate::auth::{Operation, Principal};
+use crate::error::AppError;
+use crate::supervision::model::*;
+use crate::supervision::queries;
+use crate::supervision::rules;
+
+/// The caller's reach: every figure (none), or a section's own (its unit); 403 otherwise.
+fn reach(principal: &Principal) -> Result<Option<Uuid>, AppError> {
+    let s = principal.require(Operation::SupervisionRead)?;
+    if s.all {
+        return Ok(None);
+    }
+    match principal.unit_id {
+        Some(unit) if s.own_unit => Ok(Some(unit)),
+        _ => Err(AppError::forbidden("your roles do not allow this operation")),
+    }
+}
+
+fn year(y: i32) -> Result<i32, AppError> {
+    if (1949..=2200).contains(&y) {
+        Ok(y)
+    } else {
+        Err(AppError::bad_request("invalid_query", "year must be from 1949 to 2200"))
+    }
+}
+
+/// The year's figures, each rate with its numerator and denominator.
+pub async fn stats(
+    conn: &mut AsyncPgConnection,
+    principal: &Principal,
+    y: i32,
+    today: NaiveDate,
+) -> Result<Stats, AppError> {
+    let unit = reach(principal)?;
+    let y = year(y)?;
+    let figures = queries::figures(conn, y, unit, today).await?;
+    Ok(assemble(y, unit, figures))
+}
+
+fn assemble(year: i32, unit_id: Option<Uuid>, figures: Vec<queries::Figure>) -> Stats {
+    let mut s = Stats { year, unit_id, ..Default::default() };
+    for f in figures {
+        let count = Count { key: f.key.clone(), count: f.n };
+        match f.kind.as_str() {
+            "total" => s.total = f.n,
+            "answered" => s.answered = f.n,
+            "overdue" => s.overdue = f.n,
+            "role" => match f.key.as_str() {
+                "lead" => s.by_role.lead = f.n,
+                "split" => s.by_role.split = f.n,
+                _ => s.by_role.co = f.n,
+            },
+            "source" => match f.key.as_str() {
+                "npc" => s.by_source.npc = f.n,
+                _ => s.by_source.cppcc = f.n,
+            },
+            "status" => s.by_status.push(count),
+            "class" => s.by_class.push(count),
+            "unit" => s.by_unit.push(count),
+            "category" => s.by_category.push(count),
+            "completion" => s.rates.completion = rules::rate(f.n, f.d),
+            "satisfaction_work" => s.rates.satisfaction_work = rules::rate(f.n, f.d),
+            "satisfaction_result" => s.rates.satisfaction_result = rules::rate(f.n, f.d),
+            "on_time" => s.rates.on_time = rules::rate(f.n, f.d),
+            "contact" => s.rates.contact = rules::rate(f.n, f.d),
+            "face_to_face" => s.rates.face_to_face = rules::rate(f.n, f.d),
+            _ => {}
+        }
+    }
+    for list in [&mut s.by_status, &mut s.by_class, &mut s.by_unit, &mut s.by_category] {
+        list.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+    }
+    s
+}
+
+/// The annual report's draft as Markdown, from the year's figures and key suggestions.
+pub async fn annual_report(
+    conn: &mut AsyncPgConnection,
+    principal: &Principal,
+    y: i32,
+    today: NaiveDate,
+) -> Result<String, AppError> {
+    let unit = reach(principal)?;
+    let y = year(y)?;
+    let s = assemble(y, unit, queries::figures(conn, y, unit, today).await?);
+    let mut keys: Vec<KeyItem> = Vec::new();
+    for k in queries::key_items(conn, y, unit).await? {
+        // The latest round's reply of each key suggestion (rows come latest round first).
+        if keys.iter().any(|x| x.external_no == k.external_no) {
+            continue;
+        }
+        let measures = k.points.into_iter().chain(k.commitments).collect();
+        keys.push(KeyItem { external_no: k.external_no, title: k.title, class: k.class, measures });
+    }
+    Ok(rules::report_markdown(&s, &keys))
+}

@@ -1,0 +1,75 @@
+//! Supervision: the demo year's figures and the report's first paragraph, computed from the
+//! data; who sees which figures.
+
+use serde_json::Value;
+
+use jianyi::auth::Role;
+
+use crate::coordination::sign_in_as;
+use crate::support::TestApp;
+
+#[actix_web::test]
+async fn the_demo_years_figures_and_report_are_computed_from_the_data() {
+    let app = TestApp::new().await;
+    jianyi::demo::load(&app.state.pool).await.unwrap();
+    jianyi::demo::year::finish(app.state.clone()).await.unwrap();
+    let s = app.get("/api/v1/stats?year=2023").as_(Role::Office).send().await.expect(200).json();
+    assert_eq!(s["total"], 13);
+    assert_eq!(
+        (s["by_role"]["lead"].as_i64(), s["by_role"]["split"].as_i64(), s["by_role"]["co"].as_i64()),
+        (Some(3), Some(2), Some(8))
+    );
+    assert_eq!(s["by_source"]["npc"], 13);
+    let rate = |name: &str| {
+        (
+            s["rates"][name]["numerator"].clone(),
+            s["rates"][name]["denominator"].clone(),
+            s["rates"][name]["value"].clone(),
+        )
+    };
+    assert_eq!(rate("completion"), (Value::from(13), Value::from(13), Value::from(1.0)));
+    assert_eq!(rate("satisfaction_result").2, Value::from(1.0));
+    assert_eq!(rate("satisfaction_work").2, Value::from(1.0));
+    assert_eq!(
+        rate("on_time"),
+        (Value::from(13), Value::from(13), Value::from(1.0)),
+        "5 letters and 8 opinions by their due dates"
+    );
+    assert_eq!(rate("contact"), (Value::from(5), Value::from(5), Value::from(1.0)));
+    assert_eq!(s["overdue"], 0);
+    let statuses = s["by_status"].as_array().unwrap();
+    assert_eq!(
+        (statuses.len(), statuses[0]["key"].as_str(), statuses[0]["count"].as_i64()),
+        (1, Some("completed"), Some(13))
+    );
+
+    let md = app.get("/api/v1/reports/annual?year=2023").as_(Role::Office).send().await.expect(200);
+    assert_eq!(md.header("content-type"), Some("text/markdown; charset=utf-8"));
+    let md = String::from_utf8(md.body).unwrap();
+    let first = md.split("\n\n").nth(2).unwrap();
+    assert_eq!(
+        first,
+        "2023年，我局负责办理的人大建议13件（主办3件、分办2件、协办8件），目前所有建议均答复完毕，均按期答复，实现了办结率、满意率100%。"
+    );
+    assert!(md.contains("第183050号《关于合理设置公交站点的建议》"), "the key suggestions: {md}");
+    let html = app.get("/api/v1/reports/annual?year=2023&format=html").as_(Role::Leader).send().await.expect(200);
+    assert!(html.header("content-security-policy").is_some_and(|c| c.contains("default-src 'none'")));
+    assert!(String::from_utf8_lossy(&html.body).contains("<h2>一、基本情况</h2>"));
+
+    // A section sees its own figures: 建设工程管理科 led one and co-handled three.
+    let jsgc = sign_in_as(&app, "jsgc", jianyi::demo::DEMO_PASSWORD).await;
+    let own = app.get("/api/v1/stats?year=2023").bearer(&jsgc).send().await.expect(200).json();
+    assert_eq!(
+        (own["total"].as_i64(), own["by_role"]["lead"].as_i64(), own["by_role"]["co"].as_i64()),
+        (Some(4), Some(1), Some(3))
+    );
+    assert!(own["unit_id"].is_string());
+    // A co-handler and a deputy see none; a year out of range and an unknown format are 400.
+    for role in [Role::CoHandler, Role::Deputy, Role::Sync] {
+        app.get("/api/v1/stats?year=2023").as_(role).send().await.problem(403, "forbidden");
+        app.get("/api/v1/reports/annual?year=2023").as_(role).send().await.problem(403, "forbidden");
+    }
+    app.get("/api/v1/stats?year=1800").as_(Role::Office).send().await.problem(400, "invalid_query");
+    app.get("/api/v1/stats").as_(Role::Office).send().await.problem(400, "invalid_query");
+    app.get("/api/v1/reports/annual?year=2023&format=pdf").as_(Role::Office).send().await.problem(400, "invalid_query");
+}
