@@ -117,3 +117,61 @@ pub struct KeyItem {
     pub class: Option<String>,
     pub measures: Vec<String>,
 }
+
+/// One row of the ledger (台账): a suggestion and the bureau's handling of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LedgerRow {
+    pub assignment_id: Uuid,
+    pub suggestion_id: Uuid,
+    pub external_no: String,
+    pub title: String,
+    /// The proposer's name; ＊＊＊ for a confidential deputy (but for the office and admins).
+    pub proposer: Option<String>,
+    pub role: crate::db::enums::HandlingRole,
+    pub section: Option<String>,
+    pub leader: Option<String>,
+    pub liaison: Option<String>,
+    #[schema(value_type = String, format = Date)]
+    pub assigned_on: chrono::NaiveDate,
+    #[schema(value_type = String, format = Date)]
+    pub due_on: chrono::NaiveDate,
+    /// While the handling is open.
+    pub due_state: Option<crate::db::enums::DueState>,
+    /// The latest step: the handling's state.
+    pub state: crate::db::enums::AssignmentState,
+    pub reply_class: Option<crate::db::enums::ReplyClass>,
+    /// The submission to the municipal system: pending, sent, acknowledged or failed.
+    pub submission: Option<crate::db::enums::SubmissionState>,
+    pub published_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The latest evaluation of the result.
+    pub evaluation: Option<crate::db::enums::Rating>,
+    pub open_commitments: i64,
+}
+
+/// The ledger's formats.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LedgerFormat {
+    /// A page of JSON (keyset cursor).
+    #[default]
+    Json,
+    /// The whole year as CSV (UTF-8 with a BOM, so that Excel reads it right).
+    Csv,
+}
+
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerParams {
+    #[param(minimum = 1949, maximum = 2200)]
+    pub year: i32,
+    /// Only this section's rows (a section's staff always see only their own).
+    pub unit_id: Option<Uuid>,
+    #[serde(default)]
+    #[param(inline)]
+    pub format: LedgerFormat,
+    /// Rows per page, 1 to 200 (default 50); JSON only.
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}

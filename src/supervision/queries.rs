@@ -119,3 +119,87 @@ pub async fn key_items(
     .load(conn)
     .await
 }
+
+/// A ledger row as read.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct LedgerRecord {
+    #[diesel(sql_type = SqlUuid)]
+    pub assignment_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub suggestion_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub external_no: String,
+    #[diesel(sql_type = Text)]
+    pub title: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub proposer: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub confidential: bool,
+    #[diesel(sql_type = Text)]
+    pub role: crate::db::enums::HandlingRole,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub section: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub leader: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub liaison: Option<String>,
+    #[diesel(sql_type = Date)]
+    pub assigned_on: NaiveDate,
+    #[diesel(sql_type = Date)]
+    pub due_on: NaiveDate,
+    #[diesel(sql_type = Text)]
+    pub state: crate::db::enums::AssignmentState,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub reply_class: Option<crate::db::enums::ReplyClass>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub submission: Option<crate::db::enums::SubmissionState>,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Timestamptz>)]
+    pub published_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub evaluation: Option<crate::db::enums::Rating>,
+    #[diesel(sql_type = BigInt)]
+    pub open_commitments: i64,
+}
+
+/// The year's ledger in number order after `after` (number, assignment), at most `limit`
+/// rows (all with none): the bureau's handlings, or a section's. One round trip.
+pub async fn ledger(
+    conn: &mut AsyncPgConnection,
+    year: i32,
+    unit: Option<Uuid>,
+    after: Option<(String, Uuid)>,
+    limit: Option<i64>,
+) -> diesel::QueryResult<Vec<LedgerRecord>> {
+    let (after_no, after_id) = after.map_or((None, None), |(n, i)| (Some(n), Some(i)));
+    diesel::sql_query(
+        "SELECT a.id AS assignment_id, s.id AS suggestion_id, s.external_no, s.title, d.name AS proposer, \
+                coalesce(d.confidential, false) AS confidential, a.role, sec.name AS section, \
+                ld.display_name AS leader, li.display_name AS liaison, a.assigned_on, a.due_on, a.state, \
+                v.class AS reply_class, sub.state AS submission, dis.published_at, \
+                (SELECT e.result FROM evaluations e WHERE e.suggestion_id = s.id \
+                  ORDER BY e.round DESC, e.created_at DESC LIMIT 1) AS evaluation, \
+                (SELECT count(*) FROM commitments c WHERE c.reply_id = r.id AND c.state = 'open') AS open_commitments \
+         FROM assignments a \
+         JOIN suggestions s ON s.id = a.suggestion_id \
+         JOIN units u ON u.id = a.unit_id AND u.kind = 'bureau' \
+         LEFT JOIN deputies d ON d.id = s.proposer_id \
+         LEFT JOIN units sec ON sec.id = a.section_id \
+         LEFT JOIN users ld ON ld.id = a.leader_id \
+         LEFT JOIN users li ON li.id = a.liaison_id \
+         LEFT JOIN replies r ON r.assignment_id = a.id \
+         LEFT JOIN reply_revisions v ON v.reply_id = r.id AND v.revision = r.revision \
+         LEFT JOIN submissions sub ON sub.reply_id = r.id \
+         LEFT JOIN disclosures dis ON dis.reply_id = r.id \
+         WHERE s.year = $1 AND a.state <> 'reassigned' AND s.merged_into IS NULL \
+           AND ($2::uuid IS NULL OR a.section_id = $2 OR a.unit_id = $2) \
+           AND ($3::text IS NULL OR (s.external_no, a.id) > ($3, $4)) \
+         ORDER BY s.external_no, a.id LIMIT $5",
+    )
+    .bind::<Int4, _>(year)
+    .bind::<Nullable<SqlUuid>, _>(unit)
+    .bind::<Nullable<Text>, _>(after_no)
+    .bind::<Nullable<SqlUuid>, _>(after_id)
+    .bind::<Nullable<BigInt>, _>(limit)
+    .load(conn)
+    .await
+}

@@ -1,4 +1,4 @@
-//! `/api/v1/stats` and `/api/v1/reports/annual`.
+//! `/api/v1/stats`, `/api/v1/reports/annual` and `/api/v1/ledger`.
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
@@ -80,5 +80,49 @@ pub async fn annual_report(
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(utoipa_actix_web::scope("/stats").service(get_stats))
-        .service(utoipa_actix_web::scope("/reports").service(annual_report));
+        .service(utoipa_actix_web::scope("/reports").service(annual_report))
+        .service(utoipa_actix_web::scope("/ledger").service(get_ledger));
+}
+
+/// The ledger (台账): one row per suggestion and the bureau's handling — number, title,
+/// proposer (a confidential one's name only for the office and admins), role, section,
+/// leader, liaison, assigned, due, due state, the latest step, reply class, submission,
+/// publication, evaluation, open commitments — in number order with a keyset cursor; or the
+/// whole year as CSV (`format=csv`, UTF-8 with a BOM). A section's staff see their own rows.
+#[utoipa::path(
+    tag = "supervision",
+    params(LedgerParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of the ledger, or the year as CSV", content(
+            (crate::http::pagination::Page<LedgerRow> = "application/json"),
+            (String = "text/csv")
+        )),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::Forbidden),
+    )
+)]
+#[get("")]
+pub async fn get_ledger(
+    state: web::Data<AppState>,
+    principal: Principal,
+    params: web::Query<LedgerParams>,
+) -> Result<HttpResponse, AppError> {
+    use crate::http::pagination::{Page, PageParams};
+    let mut conn = state.conn().await?;
+    let clock = state.clock(&mut conn).await?;
+    if params.format == LedgerFormat::Csv {
+        let rows = service::ledger(&mut conn, &principal, &params, None, None, &clock).await?;
+        let body = service::ledger_csv(&rows)?;
+        let name = crate::http::download::content_disposition(&format!("{}年建议办理台账.csv", params.year), false);
+        return Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header((header::CONTENT_DISPOSITION, name))
+            .body(body));
+    }
+    let page = PageParams { limit: params.limit, cursor: params.cursor.clone() }
+        .resolve::<(String, uuid::Uuid)>(&state.cursors)?;
+    let rows = service::ledger(&mut conn, &principal, &params, page.after.clone(), Some(page.fetch()), &clock).await?;
+    let p = page.page(rows, &state.cursors, |r| (r.external_no.clone(), r.assignment_id), |r| r);
+    Ok(HttpResponse::Ok().json(Page { items: p.items, next_cursor: p.next_cursor }))
 }

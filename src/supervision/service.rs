@@ -101,3 +101,92 @@ pub async fn annual_report(
     }
     Ok(rules::report_markdown(&s, &keys))
 }
+
+/// The ledger: a page (or, for an export, the whole year) of the bureau's handlings, or a
+/// section's own; a confidential proposer's name only for the office and admins.
+pub async fn ledger(
+    conn: &mut AsyncPgConnection,
+    principal: &Principal,
+    params: &LedgerParams,
+    after: Option<(String, Uuid)>,
+    limit: Option<i64>,
+    clock: &crate::calendar::Clock,
+) -> Result<Vec<LedgerRow>, AppError> {
+    let own = reach(principal)?;
+    let y = year(params.year)?;
+    let unit = own.or(params.unit_id);
+    let names = principal.scope(Operation::DeputyRead).all;
+    let rows = queries::ledger(conn, y, unit, after, limit).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| LedgerRow {
+            assignment_id: r.assignment_id,
+            suggestion_id: r.suggestion_id,
+            external_no: r.external_no,
+            title: r.title,
+            proposer: r.proposer.map(|n| if r.confidential && !names { "＊＊＊".into() } else { n }),
+            role: r.role,
+            section: r.section,
+            leader: r.leader,
+            liaison: r.liaison,
+            assigned_on: r.assigned_on,
+            due_on: r.due_on,
+            due_state: r.state.is_open().then(|| clock.due_state(r.due_on)),
+            state: r.state,
+            reply_class: r.reply_class,
+            submission: r.submission,
+            published_at: r.published_at,
+            evaluation: r.evaluation,
+            open_commitments: r.open_commitments,
+        })
+        .collect())
+}
+
+/// The ledger as CSV: UTF-8 with a byte-order mark (so that Excel reads the Chinese right)
+/// and Chinese headers.
+pub fn ledger_csv(rows: &[LedgerRow]) -> Result<Vec<u8>, AppError> {
+    let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    let text = |e: csv::Error| AppError::internal(format!("csv: {e}"));
+    w.write_record([
+        "建议编号",
+        "标题",
+        "领衔代表",
+        "办理方式",
+        "承办科室",
+        "分管领导",
+        "联络员",
+        "交办日期",
+        "办理期限",
+        "期限状态",
+        "当前环节",
+        "答复类别",
+        "报送",
+        "公开时间",
+        "评价",
+        "未完成承诺",
+    ])
+    .map_err(text)?;
+    for r in rows {
+        let opt = |v: Option<&str>| v.unwrap_or("").to_string();
+        w.write_record([
+            r.external_no.clone(),
+            r.title.clone(),
+            opt(r.proposer.as_deref()),
+            r.role.as_str().to_string(),
+            opt(r.section.as_deref()),
+            opt(r.leader.as_deref()),
+            opt(r.liaison.as_deref()),
+            r.assigned_on.to_string(),
+            r.due_on.to_string(),
+            opt(r.due_state.map(|s| s.as_str())),
+            r.state.as_str().to_string(),
+            opt(r.reply_class.map(|c| c.as_str())),
+            opt(r.submission.map(|s| s.as_str())),
+            r.published_at.map(|t| crate::calendar::days::local_date(t).to_string()).unwrap_or_default(),
+            opt(r.evaluation.map(|e| e.as_str())),
+            r.open_commitments.to_string(),
+        ])
+        .map_err(text)?;
+    }
+    w.into_inner().map_err(|e| AppError::internal(format!("csv: {e}")))
+}

@@ -275,6 +275,7 @@ fn rows() -> Vec<Row> {
         relaxed(row("GET /api/v1/remote-replies", p(&[O::HandlingRead]), X::None, None)),
         row("GET /api/v1/stats", p(&[O::SupervisionRead]), X::None, None),
         row("GET /api/v1/reports/annual", p(&[O::SupervisionRead]), X::None, None),
+        row("GET /api/v1/ledger", p(&[O::SupervisionRead]), X::None, None),
         relaxed(row("GET /api/v1/disclosures/{reply_id}", p(&[O::ReplyRead]), X::None, None)),
         relaxed(row("PUT /api/v1/disclosures/{reply_id}", p(&[O::Submit]), X::None, Some(json!({"mode": "public"})))),
         relaxed(row(
@@ -597,7 +598,7 @@ fn path(template: &str, object: Object, own: bool, role: Role, app: &TestApp, f:
     if path.ends_with("/diff") {
         return format!("{path}?from=1&to=2");
     }
-    if path == "/api/v1/stats" || path == "/api/v1/reports/annual" {
+    if ["/api/v1/stats", "/api/v1/reports/annual", "/api/v1/ledger"].contains(&path.as_str()) {
         return format!("{path}?year=2024");
     }
     if path.ends_with("/table") {

@@ -1,5 +1,5 @@
-//! Supervision: the demo year's figures and the report's first paragraph, computed from the
-//! data; who sees which figures.
+//! Supervision: the demo year's figures, the report's first paragraph computed from the
+//! data, the ledger and its CSV; who sees which rows and figures.
 
 use serde_json::Value;
 
@@ -56,6 +56,33 @@ async fn the_demo_years_figures_and_report_are_computed_from_the_data() {
     assert!(html.header("content-security-policy").is_some_and(|c| c.contains("default-src 'none'")));
     assert!(String::from_utf8_lossy(&html.body).contains("<h2>一、基本情况</h2>"));
 
+    // The ledger: the year in number order, a page at a time; and as CSV with a BOM.
+    let mut rows: Vec<Value> = Vec::new();
+    let mut path = "/api/v1/ledger?year=2023&limit=5".to_string();
+    loop {
+        let page = app.get(&path).as_(Role::Office).send().await.expect(200).json();
+        rows.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(c) => path = format!("/api/v1/ledger?year=2023&limit=5&cursor={c}"),
+            None => break,
+        }
+    }
+    let numbers: Vec<&str> = rows.iter().map(|r| r["external_no"].as_str().unwrap()).collect();
+    assert_eq!(numbers.len(), 13);
+    assert!(numbers.windows(2).all(|w| w[0] < w[1]), "{numbers:?}");
+    let bus = rows.iter().find(|r| r["external_no"] == "183050").unwrap();
+    assert_eq!(
+        (bus["role"].as_str(), bus["section"].as_str(), bus["submission"].as_str(), bus["evaluation"].as_str()),
+        (Some("lead"), Some("建设工程管理科"), Some("acknowledged"), Some("satisfied"))
+    );
+    assert!(bus["published_at"].is_string() && bus["due_state"].is_null() && bus["proposer"] == "杨国哲");
+    let csv = app.get("/api/v1/ledger?year=2023&format=csv").as_(Role::Office).send().await.expect(200);
+    assert!(csv.body.starts_with(b"\xEF\xBB\xBF"), "the BOM");
+    let text = String::from_utf8(csv.body[3..].to_vec()).unwrap();
+    assert!(text.starts_with("建议编号,标题,领衔代表"), "{text}");
+    assert_eq!(text.lines().count(), 14);
+    assert!(csv.header("content-disposition").unwrap().contains("filename*=UTF-8''"));
+
     // A section sees its own figures: 建设工程管理科 led one and co-handled three.
     let jsgc = sign_in_as(&app, "jsgc", jianyi::demo::DEMO_PASSWORD).await;
     let own = app.get("/api/v1/stats?year=2023").bearer(&jsgc).send().await.expect(200).json();
@@ -64,10 +91,13 @@ async fn the_demo_years_figures_and_report_are_computed_from_the_data() {
         (Some(4), Some(1), Some(3))
     );
     assert!(own["unit_id"].is_string());
+    let own_rows = app.get("/api/v1/ledger?year=2023").bearer(&jsgc).send().await.expect(200).json();
+    assert_eq!(own_rows["items"].as_array().unwrap().len(), 4, "its own rows only");
     // A co-handler and a deputy see none; a year out of range and an unknown format are 400.
     for role in [Role::CoHandler, Role::Deputy, Role::Sync] {
         app.get("/api/v1/stats?year=2023").as_(role).send().await.problem(403, "forbidden");
         app.get("/api/v1/reports/annual?year=2023").as_(role).send().await.problem(403, "forbidden");
+        app.get("/api/v1/ledger?year=2023").as_(role).send().await.problem(403, "forbidden");
     }
     app.get("/api/v1/stats?year=1800").as_(Role::Office).send().await.problem(400, "invalid_query");
     app.get("/api/v1/stats").as_(Role::Office).send().await.problem(400, "invalid_query");
