@@ -157,6 +157,8 @@ pub enum LedgerFormat {
     Json,
     /// The whole year as CSV (UTF-8 with a BOM, so that Excel reads it right).
     Csv,
+    /// The whole year as an Excel workbook.
+    Xlsx,
 }
 
 #[derive(Debug, Clone, Deserialize, IntoParams)]

@@ -88,7 +88,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 /// proposer (a confidential one's name only for the office and admins), role, section,
 /// leader, liaison, assigned, due, due state, the latest step, reply class, submission,
 /// publication, evaluation, open commitments — in number order with a keyset cursor; or the
-/// whole year as CSV (`format=csv`, UTF-8 with a BOM). A section's staff see their own rows.
+/// whole year as CSV (`format=csv`, UTF-8 with a BOM) or Excel (`format=xlsx`: frozen
+/// header, column widths, overdue rows coloured). A section's staff see their own rows.
 #[utoipa::path(
     tag = "supervision",
     params(LedgerParams),
@@ -96,7 +97,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     responses(
         (status = 200, description = "A page of the ledger, or the year as CSV", content(
             (crate::http::pagination::Page<LedgerRow> = "application/json"),
-            (String = "text/csv")
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         )),
         (status = 400, response = doc::BadRequest),
         (status = 403, response = doc::Forbidden),
@@ -111,12 +113,19 @@ pub async fn get_ledger(
     use crate::http::pagination::{Page, PageParams};
     let mut conn = state.conn().await?;
     let clock = state.clock(&mut conn).await?;
-    if params.format == LedgerFormat::Csv {
+    if params.format != LedgerFormat::Json {
         let rows = service::ledger(&mut conn, &principal, &params, None, None, &clock).await?;
-        let body = service::ledger_csv(&rows)?;
-        let name = crate::http::download::content_disposition(&format!("{}年建议办理台账.csv", params.year), false);
+        let (body, content_type, ext) = match params.format {
+            LedgerFormat::Csv => (service::ledger_csv(&rows)?, "text/csv; charset=utf-8", "csv"),
+            _ => (
+                service::ledger_xlsx(&rows, params.year)?,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "xlsx",
+            ),
+        };
+        let name = crate::http::download::content_disposition(&format!("{}年建议办理台账.{ext}", params.year), false);
         return Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
+            .content_type(content_type)
             .insert_header((header::CONTENT_DISPOSITION, name))
             .body(body));
     }

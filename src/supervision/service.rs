@@ -142,51 +142,90 @@ pub async fn ledger(
         .collect())
 }
 
+/// The ledger's columns, as its exports head them.
+const LEDGER_HEADINGS: [&str; 16] = [
+    "建议编号",
+    "标题",
+    "领衔代表",
+    "办理方式",
+    "承办科室",
+    "分管领导",
+    "联络员",
+    "交办日期",
+    "办理期限",
+    "期限状态",
+    "当前环节",
+    "答复类别",
+    "报送",
+    "公开时间",
+    "评价",
+    "未完成承诺",
+];
+
+/// A ledger row's cells, in the headings' order.
+fn ledger_cells(r: &LedgerRow) -> [String; 16] {
+    let opt = |v: Option<&str>| v.unwrap_or("").to_string();
+    [
+        r.external_no.clone(),
+        r.title.clone(),
+        opt(r.proposer.as_deref()),
+        r.role.as_str().to_string(),
+        opt(r.section.as_deref()),
+        opt(r.leader.as_deref()),
+        opt(r.liaison.as_deref()),
+        r.assigned_on.to_string(),
+        r.due_on.to_string(),
+        opt(r.due_state.map(|s| s.as_str())),
+        r.state.as_str().to_string(),
+        opt(r.reply_class.map(|c| c.as_str())),
+        opt(r.submission.map(|s| s.as_str())),
+        r.published_at.map(|t| crate::calendar::days::local_date(t).to_string()).unwrap_or_default(),
+        opt(r.evaluation.map(|e| e.as_str())),
+        r.open_commitments.to_string(),
+    ]
+}
+
 /// The ledger as CSV: UTF-8 with a byte-order mark (so that Excel reads the Chinese right)
 /// and Chinese headers.
 pub fn ledger_csv(rows: &[LedgerRow]) -> Result<Vec<u8>, AppError> {
     let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    let text = |e: csv::Error| AppError::internal(format!("csv: {e}"));
-    w.write_record([
-        "建议编号",
-        "标题",
-        "领衔代表",
-        "办理方式",
-        "承办科室",
-        "分管领导",
-        "联络员",
-        "交办日期",
-        "办理期限",
-        "期限状态",
-        "当前环节",
-        "答复类别",
-        "报送",
-        "公开时间",
-        "评价",
-        "未完成承诺",
-    ])
-    .map_err(text)?;
+    let fail = |e: csv::Error| AppError::internal(format!("csv: {e}"));
+    w.write_record(LEDGER_HEADINGS).map_err(fail)?;
     for r in rows {
-        let opt = |v: Option<&str>| v.unwrap_or("").to_string();
-        w.write_record([
-            r.external_no.clone(),
-            r.title.clone(),
-            opt(r.proposer.as_deref()),
-            r.role.as_str().to_string(),
-            opt(r.section.as_deref()),
-            opt(r.leader.as_deref()),
-            opt(r.liaison.as_deref()),
-            r.assigned_on.to_string(),
-            r.due_on.to_string(),
-            opt(r.due_state.map(|s| s.as_str())),
-            r.state.as_str().to_string(),
-            opt(r.reply_class.map(|c| c.as_str())),
-            opt(r.submission.map(|s| s.as_str())),
-            r.published_at.map(|t| crate::calendar::days::local_date(t).to_string()).unwrap_or_default(),
-            opt(r.evaluation.map(|e| e.as_str())),
-            r.open_commitments.to_string(),
-        ])
-        .map_err(text)?;
+        w.write_record(ledger_cells(r)).map_err(fail)?;
     }
     w.into_inner().map_err(|e| AppError::internal(format!("csv: {e}")))
+}
+
+/// The ledger as an Excel workbook: Chinese headers in a frozen first row, column widths
+/// for the content, overdue rows coloured.
+pub fn ledger_xlsx(rows: &[LedgerRow], year: i32) -> Result<Vec<u8>, AppError> {
+    use rust_xlsxwriter::{Color, Format, Workbook};
+    let fail = |e: rust_xlsxwriter::XlsxError| AppError::internal(e.to_string());
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name(format!("{year}年建议办理台账")).map_err(fail)?;
+    let bold = Format::new().set_bold().set_background_color(Color::RGB(0xDDEBF7));
+    let overdue = Format::new().set_background_color(Color::RGB(0xFFC7CE));
+    for (c, h) in LEDGER_HEADINGS.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, *h, &bold).map_err(fail)?;
+    }
+    const WIDTHS: [f64; 16] =
+        [10.0, 40.0, 10.0, 8.0, 16.0, 14.0, 12.0, 11.0, 11.0, 10.0, 12.0, 8.0, 12.0, 11.0, 10.0, 10.0];
+    for (c, w) in WIDTHS.iter().enumerate() {
+        sheet.set_column_width(c as u16, *w).map_err(fail)?;
+    }
+    sheet.set_freeze_panes(1, 0).map_err(fail)?;
+    for (i, r) in rows.iter().enumerate() {
+        let row = (i + 1) as u32;
+        let late = r.due_state == Some(crate::db::enums::DueState::Overdue);
+        for (c, text) in ledger_cells(r).iter().enumerate() {
+            if late {
+                sheet.write_string_with_format(row, c as u16, text, &overdue).map_err(fail)?;
+            } else {
+                sheet.write_string(row, c as u16, text).map_err(fail)?;
+            }
+        }
+    }
+    book.save_to_buffer().map_err(fail)
 }

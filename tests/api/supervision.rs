@@ -82,6 +82,16 @@ async fn the_demo_years_figures_and_report_are_computed_from_the_data() {
     assert!(text.starts_with("建议编号,标题,领衔代表"), "{text}");
     assert_eq!(text.lines().count(), 14);
     assert!(csv.header("content-disposition").unwrap().contains("filename*=UTF-8''"));
+    // And as a workbook, read back by a real reader.
+    let xlsx = app.get("/api/v1/ledger?year=2023&format=xlsx").as_(Role::Office).send().await.expect(200);
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.body)).unwrap();
+    use calamine::Reader;
+    assert_eq!(book.sheet_names(), vec!["2023年建议办理台账".to_string()]);
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    assert_eq!(sheet.height(), 14);
+    assert_eq!(sheet.get((0, 0)).map(|c| c.to_string()), Some("建议编号".into()));
+    let bus_row = (1..14).find(|r| sheet.get((*r, 0)).is_some_and(|c| *c == "183050")).unwrap();
+    assert_eq!(sheet.get((bus_row, 2)).map(|c| c.to_string()), Some("杨国哲".into()));
 
     // A section sees its own figures: 建设工程管理科 led one and co-handled three.
     let jsgc = sign_in_as(&app, "jsgc", jianyi::demo::DEMO_PASSWORD).await;
