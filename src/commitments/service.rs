@@ -221,7 +221,7 @@ const JOB_BATCH: usize = 500;
 /// assignment naming the commitment) — once per change, with any number of instances
 /// running it. Returns the reminders written.
 pub async fn run_due_states(conn: &mut AsyncPgConnection, clock: &Clock) -> Result<usize, AppError> {
-    use crate::audit::{Change, Event};
+    use crate::assignments::service::due_states::{JobReminder, record_job_reminders};
     let mut reminded = 0;
     loop {
         let (seen, written) = db::transaction(conn, async |conn| {
@@ -246,29 +246,17 @@ pub async fn run_due_states(conn: &mut AsyncPgConnection, clock: &Clock) -> Resu
                 .collect();
             queries::set_due_states(conn, &states).await?;
             let written = queries::insert_reminders(conn, &reminders).await?;
-            let events: Vec<Event> = written
+            let records: Vec<JobReminder> = written
                 .iter()
-                .map(|r| Event {
-                    kind: "reminder.created",
-                    entity_type: "assignment",
-                    entity_id: r.assignment_id,
-                    version: None,
+                .map(|r| JobReminder {
+                    id: r.id,
+                    assignment_id: r.assignment_id,
                     payload: json!({"reminder_id": r.id, "assignment_id": r.assignment_id,
                         "commitment_id": r.commitment_id, "kind": r.kind, "due_on": r.due_on}),
-                })
-                .collect();
-            audit::emit(conn, &events).await?;
-            let changes: Vec<Change> = written
-                .iter()
-                .map(|r| Change {
-                    action: "reminder.create",
-                    entity_type: "reminder",
-                    entity_id: r.id.to_string(),
-                    before: None,
                     after: serde_json::to_value(r).ok(),
                 })
                 .collect();
-            audit::record_many(conn, &Actor::system("due-state job"), &changes).await?;
+            record_job_reminders(conn, &records).await?;
             Ok((rows.len(), written.len()))
         })
         .await?;

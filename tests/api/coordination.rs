@@ -380,14 +380,16 @@ async fn settings_change_the_contact_rules() {
         (Some(true), Some(3))
     );
     app.patch("/api/v1/settings").as_(Role::Office).if_match(1).json(&json!({})).send().await.problem(403, "forbidden");
-    let bad = json!({"progress_feedback_months": 0});
-    app.patch("/api/v1/settings")
-        .as_(Role::Admin)
-        .if_match(1)
-        .json(&bad)
-        .send()
-        .await
-        .problem(422, "validation_failed");
+    for bad in [json!({"progress_feedback_months": 0}), json!({"follow_up_visit_months": 13})] {
+        app.patch("/api/v1/settings")
+            .as_(Role::Admin)
+            .if_match(1)
+            .json(&bad)
+            .send()
+            .await
+            .problem(422, "validation_failed");
+    }
+    assert_eq!(s["follow_up_visit_months"], 1);
     let off = json!({"require_pre_handling_contact": false});
     let after = app.patch("/api/v1/settings").as_(Role::Admin).if_match(1).json(&off).send().await.expect(200).json();
     assert_eq!((after["require_pre_handling_contact"].as_bool(), after["version"].as_i64()), (Some(false), Some(2)));

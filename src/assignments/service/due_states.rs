@@ -50,28 +50,16 @@ pub async fn run_due_states(conn: &mut AsyncPgConnection, clock: &Clock) -> Resu
             }
             queries::set_due_states(conn, &states).await?;
             let written = queries::insert_reminders(conn, &reminders).await?;
-            let events: Vec<Event> = written
+            let records: Vec<JobReminder> = written
                 .iter()
-                .map(|r| Event {
-                    kind: "reminder.created",
-                    entity_type: "assignment",
-                    entity_id: r.assignment_id,
-                    version: None,
+                .map(|r| JobReminder {
+                    id: r.id,
+                    assignment_id: r.assignment_id,
                     payload: json!({"reminder_id": r.id, "assignment_id": r.assignment_id, "kind": r.kind, "due_on": r.due_on}),
-                })
-                .collect();
-            audit::emit(conn, &events).await?;
-            let changes: Vec<Change> = written
-                .iter()
-                .map(|r| Change {
-                    action: "reminder.create",
-                    entity_type: "reminder",
-                    entity_id: r.id.to_string(),
-                    before: None,
                     after: serde_json::to_value(r).ok(),
                 })
                 .collect();
-            audit::record_many(conn, &Actor::system("due-state job"), &changes).await?;
+            record_job_reminders(conn, &records).await?;
             Ok((rows.len(), written.len()))
         })
         .await?;
@@ -80,6 +68,42 @@ pub async fn run_due_states(conn: &mut AsyncPgConnection, clock: &Clock) -> Resu
             return Ok(reminded);
         }
     }
+}
+
+/// A reminder the due-state job wrote: its event's payload and its audit row's snapshot.
+pub struct JobReminder {
+    pub id: Uuid,
+    pub assignment_id: Uuid,
+    pub payload: serde_json::Value,
+    pub after: Option<serde_json::Value>,
+}
+
+/// The events (`reminder.created`, on the assignment) and audit rows of the reminders the
+/// due-state job wrote — the assignments' and the commitments' — one statement each.
+pub async fn record_job_reminders(conn: &mut AsyncPgConnection, written: &[JobReminder]) -> Result<(), AppError> {
+    let events: Vec<Event> = written
+        .iter()
+        .map(|r| Event {
+            kind: "reminder.created",
+            entity_type: "assignment",
+            entity_id: r.assignment_id,
+            version: None,
+            payload: r.payload.clone(),
+        })
+        .collect();
+    audit::emit(conn, &events).await?;
+    let changes: Vec<Change> = written
+        .iter()
+        .map(|r| Change {
+            action: "reminder.create",
+            entity_type: "reminder",
+            entity_id: r.id.to_string(),
+            before: None,
+            after: r.after.clone(),
+        })
+        .collect();
+    audit::record_many(conn, &Actor::system("due-state job"), &changes).await?;
+    Ok(())
 }
 
 /// Recomputes the dates of open assignments after the calendar (`rule` none) or a rule
