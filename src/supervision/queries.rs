@@ -162,13 +162,14 @@ pub struct LedgerRecord {
 }
 
 /// The year's ledger in number order after `after` (number, assignment), at most `limit`
-/// rows (all with none): the bureau's handlings, or a section's. One round trip.
+/// rows: the bureau's handlings, or a section's. One round trip, on the index of
+/// suggestions by year and number.
 pub async fn ledger(
     conn: &mut AsyncPgConnection,
     year: i32,
     unit: Option<Uuid>,
     after: Option<(String, Uuid)>,
-    limit: Option<i64>,
+    limit: i64,
 ) -> diesel::QueryResult<Vec<LedgerRecord>> {
     let (after_no, after_id) = after.map_or((None, None), |(n, i)| (Some(n), Some(i)));
     diesel::sql_query(
@@ -199,7 +200,7 @@ pub async fn ledger(
     .bind::<Nullable<SqlUuid>, _>(unit)
     .bind::<Nullable<Text>, _>(after_no)
     .bind::<Nullable<SqlUuid>, _>(after_id)
-    .bind::<Nullable<BigInt>, _>(limit)
+    .bind::<BigInt, _>(limit)
     .load(conn)
     .await
 }

@@ -8,7 +8,7 @@ use crate::auth::Principal;
 use crate::error::AppError;
 use crate::openapi as doc;
 use crate::supervision::model::*;
-use crate::supervision::service;
+use crate::supervision::{export, service};
 
 /// The year's figures of the bureau's handling — counts by source, role (lead / split /
 /// co), status, class, section and category; completion (办结率), satisfaction (满意率, of
@@ -111,27 +111,27 @@ pub async fn get_ledger(
     params: web::Query<LedgerParams>,
 ) -> Result<HttpResponse, AppError> {
     use crate::http::pagination::{Page, PageParams};
+    let scope = service::ledger_scope(&principal, &params)?;
     let mut conn = state.conn().await?;
     let clock = state.clock(&mut conn).await?;
     if params.format != LedgerFormat::Json {
-        let rows = service::ledger(&mut conn, &principal, &params, None, None, &clock).await?;
-        let (body, content_type, ext) = match params.format {
-            LedgerFormat::Csv => (service::ledger_csv(&rows)?, "text/csv; charset=utf-8", "csv"),
-            _ => (
-                service::ledger_xlsx(&rows, params.year)?,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "xlsx",
-            ),
-        };
+        drop(conn);
+        let ext = if params.format == LedgerFormat::Csv { "csv" } else { "xlsx" };
         let name = crate::http::download::content_disposition(&format!("{}年建议办理台账.{ext}", params.year), false);
-        return Ok(HttpResponse::Ok()
-            .content_type(content_type)
-            .insert_header((header::CONTENT_DISPOSITION, name))
-            .body(body));
+        let mut ok = HttpResponse::Ok();
+        ok.insert_header((header::CONTENT_DISPOSITION, name));
+        return Ok(if params.format == LedgerFormat::Csv {
+            ok.content_type("text/csv; charset=utf-8").streaming(export::csv(state.clone(), scope, clock))
+        } else {
+            let file = export::xlsx(state.clone(), scope, clock).await?;
+            let body =
+                crate::http::download::file_body(file).map_err(|e| AppError::internal(format!("the workbook: {e}")))?;
+            ok.content_type(crate::http::xlsx::XLSX).body(body)
+        });
     }
     let page = PageParams { limit: params.limit, cursor: params.cursor.clone() }
         .resolve::<(String, uuid::Uuid)>(&state.cursors)?;
-    let rows = service::ledger(&mut conn, &principal, &params, page.after.clone(), Some(page.fetch()), &clock).await?;
+    let rows = service::ledger(&mut conn, scope, page.after.clone(), page.fetch(), &clock).await?;
     let p = page.page(rows, &state.cursors, |r| (r.external_no.clone(), r.assignment_id), |r| r);
     Ok(HttpResponse::Ok().json(Page { items: p.items, next_cursor: p.next_cursor }))
 }

@@ -102,21 +102,35 @@ pub async fn annual_report(
     Ok(rules::report_markdown(&s, &keys))
 }
 
-/// The ledger: a page (or, for an export, the whole year) of the bureau's handlings, or a
-/// section's own; a confidential proposer's name only for the office and admins.
+/// What a caller may read of the ledger: a year, the bureau's rows or one section's, and
+/// whether confidential proposers are named. Checked before anything is read or sent.
+#[derive(Debug, Clone, Copy)]
+pub struct LedgerScope {
+    pub year: i32,
+    pub unit: Option<Uuid>,
+    pub names: bool,
+}
+
+/// The caller's reach on the ledger: a section's staff their own rows whatever they ask.
+pub fn ledger_scope(principal: &Principal, params: &LedgerParams) -> Result<LedgerScope, AppError> {
+    let own = reach(principal)?;
+    Ok(LedgerScope {
+        year: year(params.year)?,
+        unit: own.or(params.unit_id),
+        names: principal.scope(Operation::DeputyRead).all,
+    })
+}
+
+/// A page of the ledger after `after` (number, assignment), at most `limit` rows; a
+/// confidential proposer's name only for the office and admins.
 pub async fn ledger(
     conn: &mut AsyncPgConnection,
-    principal: &Principal,
-    params: &LedgerParams,
+    scope: LedgerScope,
     after: Option<(String, Uuid)>,
-    limit: Option<i64>,
+    limit: i64,
     clock: &crate::calendar::Clock,
 ) -> Result<Vec<LedgerRow>, AppError> {
-    let own = reach(principal)?;
-    let y = year(params.year)?;
-    let unit = own.or(params.unit_id);
-    let names = principal.scope(Operation::DeputyRead).all;
-    let rows = queries::ledger(conn, y, unit, after, limit).await?;
+    let rows = queries::ledger(conn, scope.year, scope.unit, after, limit).await?;
     Ok(rows
         .into_iter()
         .map(|r| LedgerRow {
@@ -124,7 +138,7 @@ pub async fn ledger(
             suggestion_id: r.suggestion_id,
             external_no: r.external_no,
             title: r.title,
-            proposer: r.proposer.map(|n| if r.confidential && !names { "＊＊＊".into() } else { n }),
+            proposer: r.proposer.map(|n| if r.confidential && !scope.names { "＊＊＊".into() } else { n }),
             role: r.role,
             section: r.section,
             leader: r.leader,
@@ -143,7 +157,7 @@ pub async fn ledger(
 }
 
 /// The ledger's columns, as its exports head them.
-const LEDGER_HEADINGS: [&str; 16] = [
+pub(crate) const LEDGER_HEADINGS: [&str; 16] = [
     "建议编号",
     "标题",
     "领衔代表",
@@ -163,7 +177,7 @@ const LEDGER_HEADINGS: [&str; 16] = [
 ];
 
 /// A ledger row's cells, in the headings' order.
-fn ledger_cells(r: &LedgerRow) -> [String; 16] {
+pub(crate) fn ledger_cells(r: &LedgerRow) -> [String; 16] {
     let opt = |v: Option<&str>| v.unwrap_or("").to_string();
     [
         r.external_no.clone(),
@@ -183,49 +197,4 @@ fn ledger_cells(r: &LedgerRow) -> [String; 16] {
         opt(r.evaluation.map(|e| e.as_str())),
         r.open_commitments.to_string(),
     ]
-}
-
-/// The ledger as CSV: UTF-8 with a byte-order mark (so that Excel reads the Chinese right)
-/// and Chinese headers.
-pub fn ledger_csv(rows: &[LedgerRow]) -> Result<Vec<u8>, AppError> {
-    let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    let fail = |e: csv::Error| AppError::internal(format!("csv: {e}"));
-    w.write_record(LEDGER_HEADINGS).map_err(fail)?;
-    for r in rows {
-        w.write_record(ledger_cells(r)).map_err(fail)?;
-    }
-    w.into_inner().map_err(|e| AppError::internal(format!("csv: {e}")))
-}
-
-/// The ledger as an Excel workbook: Chinese headers in a frozen first row, column widths
-/// for the content, overdue rows coloured.
-pub fn ledger_xlsx(rows: &[LedgerRow], year: i32) -> Result<Vec<u8>, AppError> {
-    use rust_xlsxwriter::{Color, Format, Workbook};
-    let fail = |e: rust_xlsxwriter::XlsxError| AppError::internal(e.to_string());
-    let mut book = Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.set_name(format!("{year}年建议办理台账")).map_err(fail)?;
-    let bold = Format::new().set_bold().set_background_color(Color::RGB(0xDDEBF7));
-    let overdue = Format::new().set_background_color(Color::RGB(0xFFC7CE));
-    for (c, h) in LEDGER_HEADINGS.iter().enumerate() {
-        sheet.write_string_with_format(0, c as u16, *h, &bold).map_err(fail)?;
-    }
-    const WIDTHS: [f64; 16] =
-        [10.0, 40.0, 10.0, 8.0, 16.0, 14.0, 12.0, 11.0, 11.0, 10.0, 12.0, 8.0, 12.0, 11.0, 10.0, 10.0];
-    for (c, w) in WIDTHS.iter().enumerate() {
-        sheet.set_column_width(c as u16, *w).map_err(fail)?;
-    }
-    sheet.set_freeze_panes(1, 0).map_err(fail)?;
-    for (i, r) in rows.iter().enumerate() {
-        let row = (i + 1) as u32;
-        let late = r.due_state == Some(crate::db::enums::DueState::Overdue);
-        for (c, text) in ledger_cells(r).iter().enumerate() {
-            if late {
-                sheet.write_string_with_format(row, c as u16, text, &overdue).map_err(fail)?;
-            } else {
-                sheet.write_string(row, c as u16, text).map_err(fail)?;
-            }
-        }
-    }
-    book.save_to_buffer().map_err(fail)
 }

@@ -93,6 +93,34 @@ async fn the_demo_years_figures_and_report_are_computed_from_the_data() {
     let bus_row = (1..14).find(|r| sheet.get((*r, 0)).is_some_and(|c| *c == "183050")).unwrap();
     assert_eq!(sheet.get((bus_row, 2)).map(|c| c.to_string()), Some("杨国哲".into()));
 
+    // A confidential proposer: the office still reads the name, a leader ＊＊＊ in every form.
+    let yang = app.get(&format!("/api/v1/deputies?q={}", crate::support::enc("杨国哲"))).as_(Role::Office).send().await;
+    let yang = yang.expect(200).json()["items"][0].clone();
+    let path = format!("/api/v1/deputies/{}", yang["id"].as_str().unwrap());
+    let version = app.get(&path).as_(Role::Office).send().await.expect(200).version();
+    app.patch(&path)
+        .as_(Role::Office)
+        .if_match(version)
+        .json(&serde_json::json!({"confidential": true}))
+        .send()
+        .await
+        .expect(200);
+    let named = |rows: &Value| {
+        rows["items"].as_array().unwrap().iter().find(|r| r["external_no"] == "183050").unwrap()["proposer"].clone()
+    };
+    let office = app.get("/api/v1/ledger?year=2023").as_(Role::Office).send().await.expect(200).json();
+    assert_eq!(named(&office), "杨国哲");
+    let leader = app.get("/api/v1/ledger?year=2023").as_(Role::Leader).send().await.expect(200).json();
+    assert_eq!(named(&leader), "＊＊＊");
+    let csv = app.get("/api/v1/ledger?year=2023&format=csv").as_(Role::Leader).send().await.expect(200);
+    let text = String::from_utf8(csv.body).unwrap();
+    assert!(text.contains("＊＊＊") && !text.contains("杨国哲"), "{text}");
+    let xlsx = app.get("/api/v1/ledger?year=2023&format=xlsx").as_(Role::Leader).send().await.expect(200);
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.body)).unwrap();
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    assert!(sheet.rows().all(|r| r.iter().all(|c| c.to_string() != "杨国哲")));
+    assert!(sheet.rows().any(|r| r.get(0).is_some_and(|c| *c == "183050") && r[2] == "＊＊＊"));
+
     // A section sees its own figures: 建设工程管理科 led one and co-handled three.
     let jsgc = sign_in_as(&app, "jsgc", jianyi::demo::DEMO_PASSWORD).await;
     let own = app.get("/api/v1/stats?year=2023").bearer(&jsgc).send().await.expect(200).json();
