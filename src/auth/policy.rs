@@ -53,14 +53,16 @@ pub enum Operation {
     /// Mark a submission acknowledged (the municipal system).
     MarkAcknowledged,
     Evaluate,
-    /// Ledger, statistics, the annual report.
+    /// Ledger, statistics, the annual report, the dashboard.
     SupervisionRead,
+    /// Write the annual report's next steps (下步打算).
+    ReportWrite,
     EventsRead,
     AuditRead,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 30] = [
+    pub const ALL: [Operation; 31] = [
         Operation::DirectoryRead,
         Operation::DirectoryWrite,
         Operation::DeputyRead,
@@ -89,6 +91,7 @@ impl Operation {
         Operation::MarkAcknowledged,
         Operation::Evaluate,
         Operation::SupervisionRead,
+        Operation::ReportWrite,
         Operation::EventsRead,
         Operation::AuditRead,
     ];
@@ -196,6 +199,7 @@ pub const POLICY: &[(Operation, &[(Role, Reach)])] = &[
         O::SupervisionRead,
         &[(R::Admin, All), (R::Office, All), (R::Leader, All), (R::SectionHead, OwnUnit), (R::Handler, OwnUnit)],
     ),
+    (O::ReportWrite, &[(R::Office, All)]),
     (O::EventsRead, &[(R::Admin, All), (R::Sync, All)]),
     (O::AuditRead, &[(R::Admin, All)]),
 ];
@@ -280,6 +284,7 @@ mod tests {
         (O::MarkAcknowledged, ["-", "-", "-", "-", "-", "-", "-", "all"]),
         (O::Evaluate, ["-", "-", "-", "-", "-", "-", "own", "all"]),
         (O::SupervisionRead, ["all", "all", "all", "unit", "unit", "-", "-", "-"]),
+        (O::ReportWrite, ["-", "all", "-", "-", "-", "-", "-", "-"]),
         (O::EventsRead, ["all", "-", "-", "-", "-", "-", "-", "all"]),
         (O::AuditRead, ["all", "-", "-", "-", "-", "-", "-", "-"]),
     ];

@@ -323,6 +323,19 @@ diesel::table! {
         version -> Int4,
         updated_at -> Timestamptz,
         follow_up_visit_months -> Int4,
+        score_weight_on_time -> Int4,
+        score_weight_contact -> Int4,
+        score_weight_satisfaction -> Int4,
+    }
+}
+
+diesel::table! {
+    report_notes (year) {
+        year -> Int4,
+        next_steps -> Text,
+        version -> Int4,
+        updated_by -> Uuid,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -639,12 +652,14 @@ diesel::joinable!(evaluations -> suggestions (suggestion_id));
 diesel::joinable!(completions -> suggestions (suggestion_id));
 diesel::joinable!(explanations -> suggestions (suggestion_id));
 diesel::joinable!(remote_replies -> assignments (assignment_id));
+diesel::joinable!(report_notes -> users (updated_by));
 diesel::joinable!(reminders -> commitments (commitment_id));
 diesel::joinable!(commitments -> replies (reply_id));
 diesel::joinable!(commitment_progress -> commitments (commitment_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     units,
+    report_notes,
     remote_replies,
     users,
     sessions,

@@ -41,6 +41,16 @@ pub struct Settings {
     /// required. Default 1.
     #[schema(minimum = 0, maximum = 12)]
     pub follow_up_visit_months: i32,
+    /// The weight (percent) of the on-time rate in each unit's yearly score. The three
+    /// weights add up to 100. Default 40.
+    #[schema(minimum = 0, maximum = 100)]
+    pub score_weight_on_time: i32,
+    /// The weight of the contact rate (办前沟通). Default 20.
+    #[schema(minimum = 0, maximum = 100)]
+    pub score_weight_contact: i32,
+    /// The weight of the satisfaction rate (满意率). Default 40.
+    #[schema(minimum = 0, maximum = 100)]
+    pub score_weight_satisfaction: i32,
     pub version: i32,
     pub updated_at: DateTime<Utc>,
 }
@@ -58,6 +68,13 @@ pub struct SettingsPatch {
     pub key_requires_head_signature: Option<bool>,
     #[schema(minimum = 0, maximum = 12)]
     pub follow_up_visit_months: Option<i32>,
+    /// The score's weights: each 0 to 100, the three (as changed) adding up to 100.
+    #[schema(minimum = 0, maximum = 100)]
+    pub score_weight_on_time: Option<i32>,
+    #[schema(minimum = 0, maximum = 100)]
+    pub score_weight_contact: Option<i32>,
+    #[schema(minimum = 0, maximum = 100)]
+    pub score_weight_satisfaction: Option<i32>,
 }
 
 pub async fn get(conn: &mut AsyncPgConnection) -> QueryResult<Settings> {
@@ -143,6 +160,18 @@ pub async fn update_settings(
     let after = db::transaction(&mut conn, async |conn| {
         let before = settings::table.select(Settings::as_select()).for_update().first(conn).await?;
         if_match.check(before.version)?;
+        let weights = [
+            patch.score_weight_on_time.unwrap_or(before.score_weight_on_time),
+            patch.score_weight_contact.unwrap_or(before.score_weight_contact),
+            patch.score_weight_satisfaction.unwrap_or(before.score_weight_satisfaction),
+        ];
+        if weights.iter().any(|w| !(0..=100).contains(w)) || weights.iter().sum::<i32>() != 100 {
+            return Err(AppError::validation(vec![FieldError::new(
+                "score_weight_on_time",
+                "invalid",
+                "the score's three weights are each 0 to 100 and add up to 100",
+            )]));
+        }
         let after = diesel::update(settings::table)
             .set((
                 settings::require_pre_handling_contact
@@ -156,6 +185,9 @@ pub async fn update_settings(
                     .eq(patch.key_requires_head_signature.unwrap_or(before.key_requires_head_signature)),
                 settings::follow_up_visit_months
                     .eq(patch.follow_up_visit_months.unwrap_or(before.follow_up_visit_months)),
+                settings::score_weight_on_time.eq(weights[0]),
+                settings::score_weight_contact.eq(weights[1]),
+                settings::score_weight_satisfaction.eq(weights[2]),
                 settings::version.eq(settings::version + 1),
                 settings::updated_at.eq(diesel::dsl::now),
             ))
@@ -170,6 +202,7 @@ pub async fn update_settings(
                 "reply_classes": s.reply_classes,
                 "key_requires_head_signature": s.key_requires_head_signature,
                 "follow_up_visit_months": s.follow_up_visit_months,
+                "score_weights": [s.score_weight_on_time, s.score_weight_contact, s.score_weight_satisfaction],
             })
         };
         audit::record(conn, &actor, "settings.update", "settings", "settings", Some(snap(&before)), Some(snap(&after)))

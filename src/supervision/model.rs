@@ -59,7 +59,13 @@ pub struct Rates {
 /// A year's figures of the bureau's handling (or, for a section, of its own).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Stats {
-    pub year: i32,
+    /// The year of the suggestions counted, when one was asked for.
+    pub year: Option<i32>,
+    /// The range of assignment dates counted, when one was asked for.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub from: Option<chrono::NaiveDate>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub to: Option<chrono::NaiveDate>,
     /// The section the figures are limited to (a section's own callers).
     pub unit_id: Option<Uuid>,
     /// Suggestions the bureau handled.
@@ -74,6 +80,9 @@ pub struct Stats {
     /// By handling section.
     pub by_unit: Vec<Count>,
     pub by_category: Vec<Count>,
+    /// Answers (signed letters and delivered co-handling opinions) by month, `YYYY-MM`,
+    /// in order.
+    pub by_month: Vec<Count>,
     pub rates: Rates,
     /// Open handlings past their due date today.
     pub overdue: i64,
@@ -83,9 +92,54 @@ pub struct Stats {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StatsParams {
-    /// The year of the suggestions (1949 to 2200).
+    /// The year of the suggestions (1949 to 2200). A year, a range of dates, or both.
     #[param(minimum = 1949, maximum = 2200)]
-    pub year: i32,
+    pub year: Option<i32>,
+    /// Only handlings assigned on or after this date (with `to`, at most ten years).
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<chrono::NaiveDate>,
+    /// Only handlings assigned on or before this date.
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<chrono::NaiveDate>,
+}
+
+/// The weights of the yearly score, in percent (the settings').
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ScoreWeights {
+    pub on_time: i32,
+    pub contact: i32,
+    pub satisfaction: i32,
+}
+
+/// A handling unit's yearly score as handling systems compute it: its on-time, contact
+/// and satisfaction rates, each with its parts, weighted by the settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct UnitScore {
+    pub unit_id: Uuid,
+    pub unit: String,
+    /// Handlings in the period.
+    pub handled: i64,
+    pub on_time: Rate,
+    /// Lead and split handlings contacted before answering.
+    pub contact: Rate,
+    /// The proposers' latest ratings of the unit's work (lead and split), basically
+    /// satisfied counting.
+    pub satisfaction: Rate,
+    /// 0 to 100: the weighted rates, over those that counted anything (the others' weight
+    /// shared among them); null when none did.
+    pub score: Option<f64>,
+}
+
+/// Every handling unit's score, best first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct UnitScores {
+    pub year: Option<i32>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub from: Option<chrono::NaiveDate>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub to: Option<chrono::NaiveDate>,
+    pub weights: ScoreWeights,
+    pub units: Vec<UnitScore>,
 }
 
 /// The annual report's formats.
@@ -95,6 +149,7 @@ pub enum ReportFormat {
     #[default]
     Md,
     Html,
+    Docx,
 }
 
 #[derive(Debug, Clone, Deserialize, IntoParams)]
@@ -103,10 +158,31 @@ pub enum ReportFormat {
 pub struct ReportParams {
     #[param(minimum = 1949, maximum = 2200)]
     pub year: i32,
-    /// `md` (the default) or `html`.
+    /// `md` (the default), `html` (with the charts) or `docx`.
     #[serde(default)]
     #[param(inline)]
     pub format: ReportFormat,
+}
+
+/// The annual report's next steps (下步打算), as the office wrote them; version 0 and no
+/// text until it has.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct NextSteps {
+    pub year: i32,
+    /// Markdown.
+    pub text: String,
+    pub version: i32,
+    pub updated_by: Option<Uuid>,
+    pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The next steps' new text.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NextStepsBody {
+    /// Markdown, at most 20,000 characters.
+    #[schema(max_length = 20000)]
+    pub text: String,
 }
 
 /// A key suggestion of the year and what its replies say was done.

@@ -2,6 +2,9 @@
 
 use chrono::NaiveDate;
 use diesel::QueryableByName;
+use diesel::prelude::*;
+
+use crate::db::schema::report_notes;
 use diesel::sql_types::{Array, BigInt, Date, Int4, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -20,34 +23,49 @@ pub struct Figure {
     pub d: i64,
 }
 
-/// Every figure of a year of the bureau's handling (its own assignments: the bureau's and
-/// its sections'), or of one section's when `unit` is given; `today` decides what is
-/// overdue. One round trip.
-pub async fn figures(
-    conn: &mut AsyncPgConnection,
-    year: i32,
-    unit: Option<Uuid>,
-    today: NaiveDate,
-) -> diesel::QueryResult<Vec<Figure>> {
-    diesel::sql_query(
+/// The bureau's own handlings (its and its sections' assignments) of a period — a year's
+/// suggestions (`$1`), handlings assigned from `$3` to `$4`, or both — or one section's
+/// (`$2`); with the date each was answered: the signed letter's, or for a co-handling the
+/// opinion's delivery.
+macro_rules! mine {
+    () => {
         "WITH mine AS ( \
-            SELECT a.id, a.suggestion_id, a.role, a.state, a.due_on, a.section_id, a.round \
+            SELECT a.id, a.suggestion_id, a.role, a.state, a.due_on, a.unit_id, a.section_id, a.round, \
+                   CASE WHEN a.role = 'co' THEN \
+                     (SELECT min((o.delivered_at AT TIME ZONE 'Asia/Shanghai')::date) FROM opinions o \
+                      WHERE o.assignment_id = a.id AND o.delivered_at IS NOT NULL) \
+                   ELSE (SELECT r.signed_on FROM replies r WHERE r.assignment_id = a.id) END AS answered_on \
             FROM assignments a JOIN units u ON u.id = a.unit_id \
             JOIN suggestions s ON s.id = a.suggestion_id \
-            WHERE u.kind = 'bureau' AND a.state <> 'reassigned' AND s.year = $1 AND s.merged_into IS NULL \
+            WHERE u.kind = 'bureau' AND a.state <> 'reassigned' AND s.merged_into IS NULL \
+              AND ($1::int IS NULL OR s.year = $1) \
+              AND ($3::date IS NULL OR a.assigned_on >= $3) AND ($4::date IS NULL OR a.assigned_on <= $4) \
               AND ($2::uuid IS NULL OR a.section_id = $2 OR a.unit_id = $2)), \
-         first AS (SELECT DISTINCT ON (suggestion_id) suggestion_id, role, section_id FROM mine \
+         latest_eval AS (SELECT DISTINCT ON (e.suggestion_id, e.deputy_id) e.suggestion_id, e.work, e.result \
+            FROM evaluations e WHERE e.suggestion_id IN (SELECT suggestion_id FROM mine) \
+            ORDER BY e.suggestion_id, e.deputy_id, e.round DESC, e.revision DESC) "
+    };
+}
+
+/// What the figures count: a year, a range of assignment dates, or both; the bureau's or a
+/// section's.
+#[derive(Debug, Clone, Copy)]
+pub struct Period {
+    pub year: Option<i32>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub unit: Option<Uuid>,
+}
+
+/// Every figure of a period of the bureau's handling; `today` decides what is overdue.
+/// One round trip.
+pub async fn figures(conn: &mut AsyncPgConnection, p: Period, today: NaiveDate) -> diesel::QueryResult<Vec<Figure>> {
+    diesel::sql_query(concat!(
+        mine!(),
+        ", first AS (SELECT DISTINCT ON (suggestion_id) suggestion_id, role, section_id FROM mine \
             ORDER BY suggestion_id, round, role), \
          sug AS (SELECT s.id, s.status, s.category, s.source FROM suggestions s \
-            WHERE s.id IN (SELECT suggestion_id FROM first)), \
-         latest_eval AS (SELECT DISTINCT ON (e.suggestion_id, e.deputy_id) e.work, e.result FROM evaluations e \
-            WHERE e.suggestion_id IN (SELECT id FROM sug) \
-            ORDER BY e.suggestion_id, e.deputy_id, e.round DESC, e.revision DESC), \
-         answered AS (SELECT m.due_on, CASE WHEN m.role = 'co' THEN \
-                (SELECT min((o.delivered_at AT TIME ZONE 'Asia/Shanghai')::date) FROM opinions o \
-                 WHERE o.assignment_id = m.id AND o.delivered_at IS NOT NULL) \
-              ELSE (SELECT r.signed_on FROM replies r WHERE r.assignment_id = m.id) END AS answered_on \
-            FROM mine m) \
+            WHERE s.id IN (SELECT suggestion_id FROM first)) \
          SELECT 'total' AS kind, '' AS key, count(*) AS n, 0::bigint AS d FROM first \
          UNION ALL SELECT 'role', role, count(*), 0 FROM first GROUP BY role \
          UNION ALL SELECT 'source', source, count(*), 0 FROM sug GROUP BY source \
@@ -58,23 +76,78 @@ pub async fn figures(
          UNION ALL SELECT 'class', coalesce(v.class, ''), count(*), 0 FROM mine m \
             JOIN replies r ON r.assignment_id = m.id AND r.state = 'signed' \
             JOIN reply_revisions v ON v.reply_id = r.id AND v.revision = r.revision GROUP BY v.class \
+         UNION ALL SELECT 'month', to_char(answered_on, 'YYYY-MM'), count(*), 0 FROM mine \
+            WHERE answered_on IS NOT NULL GROUP BY 2 \
          UNION ALL SELECT 'completion', '', count(*) FILTER (WHERE status = 'completed'), count(*) FROM sug \
          UNION ALL SELECT 'answered', '', count(*) FILTER (WHERE status IN ('replied', 'completed')), count(*) FROM sug \
          UNION ALL SELECT 'satisfaction_work', '', count(*) FILTER (WHERE work <> 'unsatisfied'), count(*) FROM latest_eval \
          UNION ALL SELECT 'satisfaction_result', '', count(*) FILTER (WHERE result <> 'unsatisfied'), count(*) \
             FROM latest_eval \
-         UNION ALL SELECT 'on_time', '', count(*) FILTER (WHERE answered_on <= due_on), \
-            count(*) FILTER (WHERE answered_on IS NOT NULL) FROM answered \
+         UNION ALL SELECT 'on_time', '', count(*) FILTER (WHERE answered_on <= due_on), count(answered_on) FROM mine \
          UNION ALL SELECT 'contact', '', count(*) FILTER (WHERE EXISTS (SELECT 1 FROM contacts c \
             WHERE c.assignment_id = m.id AND c.kind = 'pre_handling')), count(*) FROM mine m WHERE m.role <> 'co' \
          UNION ALL SELECT 'face_to_face', '', count(*) FILTER (WHERE EXISTS (SELECT 1 FROM contacts c \
             WHERE c.assignment_id = m.id AND c.face_to_face)), count(*) FROM mine m WHERE m.role <> 'co' \
          UNION ALL SELECT 'overdue', '', count(*) FILTER (WHERE m.state IN ('assigned', 'accepted', 'in_progress', \
-            'disputed') AND m.due_on < $3), 0 FROM mine m",
-    )
-    .bind::<Int4, _>(year)
-    .bind::<Nullable<SqlUuid>, _>(unit)
+            'disputed') AND m.due_on < $5), 0 FROM mine m"
+    ))
+    .bind::<Nullable<Int4>, _>(p.year)
+    .bind::<Nullable<SqlUuid>, _>(p.unit)
+    .bind::<Nullable<Date>, _>(p.from)
+    .bind::<Nullable<Date>, _>(p.to)
     .bind::<Date, _>(today)
+    .load(conn)
+    .await
+}
+
+/// One unit's parts of its yearly score.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct UnitFigures {
+    #[diesel(sql_type = SqlUuid)]
+    pub unit_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub unit: String,
+    #[diesel(sql_type = BigInt)]
+    pub handled: i64,
+    #[diesel(sql_type = BigInt)]
+    pub on_time_n: i64,
+    #[diesel(sql_type = BigInt)]
+    pub on_time_d: i64,
+    #[diesel(sql_type = BigInt)]
+    pub contact_n: i64,
+    #[diesel(sql_type = BigInt)]
+    pub contact_d: i64,
+    #[diesel(sql_type = BigInt)]
+    pub satisfied_n: i64,
+    #[diesel(sql_type = BigInt)]
+    pub satisfied_d: i64,
+}
+
+/// Each handling unit's (a section, or the bureau for what it handles itself) handlings
+/// of the period: answered on time, contacted before answering (lead and split), and the
+/// proposers' latest ratings of its work (lead and split). One round trip.
+pub async fn unit_figures(conn: &mut AsyncPgConnection, p: Period) -> diesel::QueryResult<Vec<UnitFigures>> {
+    diesel::sql_query(concat!(
+        mine!(),
+        ", ev AS (SELECT suggestion_id, count(*) FILTER (WHERE work <> 'unsatisfied') AS sat, count(*) AS n \
+            FROM latest_eval GROUP BY suggestion_id), \
+         per AS (SELECT coalesce(m.section_id, m.unit_id) AS unit_id, m.role, m.due_on, m.answered_on, \
+                EXISTS (SELECT 1 FROM contacts c WHERE c.assignment_id = m.id AND c.kind = 'pre_handling') AS contacted, \
+                coalesce(ev.sat, 0) AS sat, coalesce(ev.n, 0) AS n \
+            FROM mine m LEFT JOIN ev ON ev.suggestion_id = m.suggestion_id) \
+         SELECT p.unit_id, u.name AS unit, count(*) AS handled, \
+                count(*) FILTER (WHERE answered_on <= due_on) AS on_time_n, count(answered_on) AS on_time_d, \
+                count(*) FILTER (WHERE role <> 'co' AND contacted) AS contact_n, \
+                count(*) FILTER (WHERE role <> 'co') AS contact_d, \
+                coalesce(sum(sat) FILTER (WHERE role <> 'co'), 0)::bigint AS satisfied_n, \
+                coalesce(sum(n) FILTER (WHERE role <> 'co'), 0)::bigint AS satisfied_d \
+         FROM per p JOIN units u ON u.id = p.unit_id \
+         GROUP BY p.unit_id, u.name ORDER BY u.name"
+    ))
+    .bind::<Nullable<Int4>, _>(p.year)
+    .bind::<Nullable<SqlUuid>, _>(p.unit)
+    .bind::<Nullable<Date>, _>(p.from)
+    .bind::<Nullable<Date>, _>(p.to)
     .load(conn)
     .await
 }
@@ -203,4 +276,44 @@ pub async fn ledger(
     .bind::<BigInt, _>(limit)
     .load(conn)
     .await
+}
+
+/// The office's next steps of a year's report.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = report_notes)]
+pub struct ReportNote {
+    pub next_steps: String,
+    pub version: i32,
+    pub updated_by: Uuid,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+pub async fn next_steps(conn: &mut AsyncPgConnection, year: i32) -> diesel::QueryResult<Option<ReportNote>> {
+    report_notes::table.find(year).select(ReportNote::as_select()).first(conn).await.optional()
+}
+
+pub async fn next_steps_for_update(conn: &mut AsyncPgConnection, year: i32) -> diesel::QueryResult<Option<ReportNote>> {
+    report_notes::table.find(year).select(ReportNote::as_select()).for_update().first(conn).await.optional()
+}
+
+/// Writes the text, a version up (1 when new).
+pub async fn put_next_steps(
+    conn: &mut AsyncPgConnection,
+    year: i32,
+    text: &str,
+    by: Uuid,
+) -> diesel::QueryResult<ReportNote> {
+    diesel::insert_into(report_notes::table)
+        .values((report_notes::year.eq(year), report_notes::next_steps.eq(text), report_notes::updated_by.eq(by)))
+        .on_conflict(report_notes::year)
+        .do_update()
+        .set((
+            report_notes::next_steps.eq(text),
+            report_notes::updated_by.eq(by),
+            report_notes::updated_at.eq(diesel::dsl::now),
+            report_notes::version.eq(report_notes::version + 1),
+        ))
+        .returning(ReportNote::as_returning())
+        .get_result(conn)
+        .await
 }

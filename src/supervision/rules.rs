@@ -1,7 +1,7 @@
 //! The figures people report, as plain functions: a rate with its numerator and
 //! denominator, and the annual report's basic-situation paragraph written from them.
 
-use crate::supervision::model::{KeyItem, Rate, Stats};
+use crate::supervision::model::{KeyItem, Rate, ScoreWeights, Stats};
 
 /// A rate that anyone can check: `numerator / denominator`, none when nothing was counted.
 pub fn rate(numerator: i64, denominator: i64) -> Rate {
@@ -22,7 +22,7 @@ pub fn percent(r: &Rate) -> String {
 
 /// The basic-situation paragraph (基本情况) of the annual report, from the year's figures:
 /// what the bureau handled by source and role, how far it got, and its rates.
-pub fn basic_situation(s: &Stats) -> String {
+pub fn basic_situation(year: i32, s: &Stats) -> String {
     let count = |pairs: &[(&str, i64)]| -> String {
         pairs.iter().filter(|(_, n)| *n > 0).map(|(what, n)| format!("{what}{n}件")).collect::<Vec<_>>().join("、")
     };
@@ -47,7 +47,7 @@ pub fn basic_situation(s: &Stats) -> String {
     } else {
         format!("办结率{done}，满意率{satisfied}")
     };
-    format!("{}年，我局负责办理的{sources}{roles}，{progress}{on_time}，{rates}。", s.year)
+    format!("{year}年，我局负责办理的{sources}{roles}，{progress}{on_time}，{rates}。")
 }
 
 /// Text from the data, safe inside the report's Markdown: characters that Markdown or
@@ -66,8 +66,8 @@ fn plain(text: &str) -> String {
 /// The draft of the annual report (办理情况报告) as Markdown: the basic situation computed
 /// from the figures, the key suggestions with the measures recorded on them, and the next
 /// steps for the office to write.
-pub fn report_markdown(s: &Stats, keys: &[KeyItem]) -> String {
-    let mut out = format!("# {}年建议提案办理工作情况报告\n\n## 一、基本情况\n\n{}\n\n", s.year, basic_situation(s));
+pub fn report_markdown(year: i32, s: &Stats, keys: &[KeyItem], next_steps: Option<&str>) -> String {
+    let mut out = format!("# {year}年建议提案办理工作情况报告\n\n## 一、基本情况\n\n{}\n\n", basic_situation(year, s));
     out += &format!(
         "办结率{}（{}/{}），满意率{}（{}/{}），按期答复率{}（{}/{}），办前沟通率{}（{}/{}），面商率{}（{}/{}）。\n\n",
         percent(&s.rates.completion),
@@ -104,8 +104,56 @@ pub fn report_markdown(s: &Stats, keys: &[KeyItem]) -> String {
             out += "\n";
         }
     }
-    out += "## 三、下步打算\n\n（由办公室撰写。）\n";
+    out += "## 三、下步打算\n\n";
+    match next_steps.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(text) => out += &format!("{text}\n"),
+        None => out += "（由办公室撰写。）\n",
+    }
     out
+}
+
+/// A unit's yearly score, 0 to 100 (one decimal): the rates weighted by the settings'
+/// percentages, over the rates that counted anything (a unit with no lead handling has no
+/// contact rate; its weight is shared among the others); none when no rate counted.
+pub fn score(w: ScoreWeights, on_time: &Rate, contact: &Rate, satisfaction: &Rate) -> Option<f64> {
+    let parts = [(w.on_time, on_time), (w.contact, contact), (w.satisfaction, satisfaction)];
+    let (sum, weight) = parts
+        .iter()
+        .filter_map(|(w, r)| r.value.map(|v| (*w as f64 * v, *w as f64)))
+        .fold((0.0, 0.0), |(s, t), (x, w)| (s + x, t + w));
+    (weight > 0.0).then(|| (sum / weight * 1000.0).round() / 10.0)
+}
+
+/// The report's Markdown as a document's title and blocks (for the DOCX): the first-level
+/// heading is the title, other headings are headings, paragraphs and list items are
+/// paragraphs (a list item keeps its text alone).
+pub fn document_blocks(md: &str) -> (String, Vec<crate::letters::Block>) {
+    use crate::letters::Block;
+    use pulldown_cmark::{Event, HeadingLevel, Parser, Tag, TagEnd};
+    let (mut title, mut blocks, mut text) = (String::new(), Vec::new(), String::new());
+    let mut in_item = 0;
+    for event in Parser::new(md) {
+        match event {
+            Event::Text(t) | Event::Code(t) => text.push_str(&t),
+            Event::SoftBreak | Event::HardBreak => {}
+            Event::Start(Tag::Item) => in_item += 1,
+            Event::End(TagEnd::Heading(level)) => {
+                let t = std::mem::take(&mut text);
+                if level == HeadingLevel::H1 && title.is_empty() {
+                    title = t;
+                } else {
+                    blocks.push(Block::Heading(t));
+                }
+            }
+            Event::End(TagEnd::Paragraph) if in_item == 0 => blocks.push(Block::Paragraph(std::mem::take(&mut text))),
+            Event::End(TagEnd::Item) => {
+                in_item -= 1;
+                blocks.push(Block::Paragraph(std::mem::take(&mut text)));
+            }
+            _ => {}
+        }
+    }
+    (title, blocks.into_iter().filter(|b| !b.text().trim().is_empty()).collect())
 }
 
 #[cfg(test)]
@@ -116,7 +164,7 @@ mod tests {
     fn stats() -> Stats {
         let full = rate(13, 13);
         Stats {
-            year: 2023,
+            year: Some(2023),
             total: 13,
             answered: 13,
             by_source: BySource { npc: 13, cppcc: 0 },
@@ -136,7 +184,7 @@ mod tests {
     #[test]
     fn the_seed_years_paragraph_reads_as_the_report() {
         assert_eq!(
-            basic_situation(&stats()),
+            basic_situation(2023, &stats()),
             "2023年，我局负责办理的人大建议13件（主办3件、分办2件、协办8件），目前所有建议均答复完毕，均按期答复，实现了办结率、满意率100%。"
         );
     }
@@ -148,7 +196,7 @@ mod tests {
         s.by_source.cppcc = 2;
         s.rates.completion = rate(10, 13);
         s.rates.on_time = rate(10, 11);
-        let p = basic_situation(&s);
+        let p = basic_situation(2023, &s);
         assert!(p.contains("人大建议13件、政协提案2件"), "{p}");
         assert!(p.contains("目前已答复11件，尚有2件正在办理"), "{p}");
         assert!(p.contains("按期答复率90.9%") && p.contains("办结率76.9%，满意率100%"), "{p}");
@@ -162,12 +210,47 @@ mod tests {
             class: Some("A".into()),
             measures: vec!["新增**站点**5处".into()],
         }];
-        let md = report_markdown(&stats(), &keys);
+        let md = report_markdown(2023, &stats(), &keys, None);
         assert!(
             md.starts_with("# 2023年建议提案办理工作情况报告\n\n## 一、基本情况\n\n2023年，我局负责办理的人大建议13件")
         );
         assert!(md.contains("\\<script\\>") && md.contains("新增\\*\\*站点\\*\\*5处"), "{md}");
         assert!(md.contains("办结率100%（13/13）"), "{md}");
+        assert!(md.ends_with("## 三、下步打算\n\n（由办公室撰写。）\n"), "{md}");
+        let md = report_markdown(2023, &stats(), &keys, Some("一是加强督办。\n\n二是……"));
+        assert!(md.ends_with("## 三、下步打算\n\n一是加强督办。\n\n二是……\n"), "{md}");
+    }
+
+    #[test]
+    fn the_report_becomes_a_documents_blocks() {
+        use crate::letters::Block;
+        let keys = vec![KeyItem {
+            external_no: "183050".into(),
+            title: "关于合理设置公交站点的建议".into(),
+            class: Some("A".into()),
+            measures: vec!["新增**站点**5处".into()],
+        }];
+        let (title, blocks) = document_blocks(&report_markdown(2023, &stats(), &keys, Some("一是加强督办。")));
+        assert_eq!(title, "2023年建议提案办理工作情况报告");
+        assert_eq!(blocks[0], Block::Heading("一、基本情况".into()));
+        assert!(matches!(&blocks[1], Block::Paragraph(p) if p.starts_with("2023年，我局负责办理的人大建议13件")));
+        assert!(blocks.contains(&Block::Heading("第183050号《关于合理设置公交站点的建议》".into())));
+        assert!(blocks.contains(&Block::Paragraph("新增**站点**5处".into())), "the escapes undone: {blocks:?}");
+        assert_eq!(blocks.last(), Some(&Block::Paragraph("一是加强督办。".into())));
+    }
+
+    #[test]
+    fn a_score_weighs_the_rates_that_counted() {
+        let w = ScoreWeights { on_time: 40, contact: 20, satisfaction: 40 };
+        assert_eq!(score(w, &rate(10, 10), &rate(5, 5), &rate(4, 4)), Some(100.0));
+        // 40×0.5 + 20×1 + 40×0.75 = 70
+        assert_eq!(score(w, &rate(1, 2), &rate(1, 1), &rate(3, 4)), Some(70.0));
+        // A co-handling section has no contact nor satisfaction rate: on time alone.
+        assert_eq!(score(w, &rate(2, 3), &rate(0, 0), &rate(0, 0)), Some(66.7));
+        assert_eq!(score(w, &rate(0, 0), &rate(0, 0), &rate(0, 0)), None);
+        // A zero weight leaves its rate out.
+        let w = ScoreWeights { on_time: 100, contact: 0, satisfaction: 0 };
+        assert_eq!(score(w, &rate(1, 4), &rate(0, 3), &rate(0, 1)), Some(25.0));
     }
 
     #[test]

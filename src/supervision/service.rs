@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::auth::{Operation, Principal};
 use crate::error::AppError;
 use crate::supervision::model::*;
-use crate::supervision::queries;
+use crate::supervision::queries::{self, Period};
 use crate::supervision::rules;
 
 /// The caller's reach: every figure (none), or a section's own (its unit); 403 otherwise.
@@ -31,21 +31,40 @@ fn year(y: i32) -> Result<i32, AppError> {
     }
 }
 
-/// The year's figures, each rate with its numerator and denominator.
+/// What the figures count, checked: a year, a range of assignment dates (both ends, at
+/// most ten years), or both; the caller's reach.
+fn period(
+    principal: &Principal,
+    y: Option<i32>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<Period, AppError> {
+    let unit = reach(principal)?;
+    let y = y.map(year).transpose()?;
+    let bad = |m: &str| Err(AppError::bad_request("invalid_query", m));
+    match (from, to) {
+        (Some(f), Some(t)) if f > t => return bad("from is after to"),
+        (Some(f), Some(t)) if (t - f).num_days() > 3660 => return bad("a range of dates is at most ten years"),
+        (Some(_), None) | (None, Some(_)) => return bad("from and to go together"),
+        (None, None) if y.is_none() => return bad("give a year, a range of dates (from and to), or both"),
+        _ => {}
+    }
+    Ok(Period { year: y, from, to, unit })
+}
+
+/// The period's figures, each rate with its numerator and denominator.
 pub async fn stats(
     conn: &mut AsyncPgConnection,
     principal: &Principal,
-    y: i32,
+    params: &StatsParams,
     today: NaiveDate,
 ) -> Result<Stats, AppError> {
-    let unit = reach(principal)?;
-    let y = year(y)?;
-    let figures = queries::figures(conn, y, unit, today).await?;
-    Ok(assemble(y, unit, figures))
+    let p = period(principal, params.year, params.from, params.to)?;
+    Ok(assemble(p, queries::figures(conn, p, today).await?))
 }
 
-fn assemble(year: i32, unit_id: Option<Uuid>, figures: Vec<queries::Figure>) -> Stats {
-    let mut s = Stats { year, unit_id, ..Default::default() };
+fn assemble(p: Period, figures: Vec<queries::Figure>) -> Stats {
+    let mut s = Stats { year: p.year, from: p.from, to: p.to, unit_id: p.unit, ..Default::default() };
     for f in figures {
         let count = Count { key: f.key.clone(), count: f.n };
         match f.kind.as_str() {
@@ -65,6 +84,7 @@ fn assemble(year: i32, unit_id: Option<Uuid>, figures: Vec<queries::Figure>) -> 
             "class" => s.by_class.push(count),
             "unit" => s.by_unit.push(count),
             "category" => s.by_category.push(count),
+            "month" => s.by_month.push(count),
             "completion" => s.rates.completion = rules::rate(f.n, f.d),
             "satisfaction_work" => s.rates.satisfaction_work = rules::rate(f.n, f.d),
             "satisfaction_result" => s.rates.satisfaction_result = rules::rate(f.n, f.d),
@@ -77,21 +97,52 @@ fn assemble(year: i32, unit_id: Option<Uuid>, figures: Vec<queries::Figure>) -> 
     for list in [&mut s.by_status, &mut s.by_class, &mut s.by_unit, &mut s.by_category] {
         list.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
     }
+    s.by_month.sort_by(|a, b| a.key.cmp(&b.key));
     s
 }
 
-/// The annual report's draft as Markdown, from the year's figures and key suggestions.
+/// Each handling unit's score for the period, best first, with the settings' weights.
+pub async fn unit_scores(
+    conn: &mut AsyncPgConnection,
+    principal: &Principal,
+    params: &StatsParams,
+) -> Result<UnitScores, AppError> {
+    let p = period(principal, params.year, params.from, params.to)?;
+    let settings = crate::directory::settings::get(conn).await?;
+    let weights = ScoreWeights {
+        on_time: settings.score_weight_on_time,
+        contact: settings.score_weight_contact,
+        satisfaction: settings.score_weight_satisfaction,
+    };
+    let mut units: Vec<UnitScore> = queries::unit_figures(conn, p)
+        .await?
+        .into_iter()
+        .map(|f| {
+            let (on_time, contact, satisfaction) = (
+                rules::rate(f.on_time_n, f.on_time_d),
+                rules::rate(f.contact_n, f.contact_d),
+                rules::rate(f.satisfied_n, f.satisfied_d),
+            );
+            let score = rules::score(weights, &on_time, &contact, &satisfaction);
+            UnitScore { unit_id: f.unit_id, unit: f.unit, handled: f.handled, on_time, contact, satisfaction, score }
+        })
+        .collect();
+    units.sort_by(|a, b| b.score.unwrap_or(-1.0).total_cmp(&a.score.unwrap_or(-1.0)).then_with(|| a.unit.cmp(&b.unit)));
+    Ok(UnitScores { year: p.year, from: p.from, to: p.to, weights, units })
+}
+
+/// The annual report's draft as Markdown, from the year's figures, its key suggestions
+/// and the office's next steps; and the figures (for the charts).
 pub async fn annual_report(
     conn: &mut AsyncPgConnection,
     principal: &Principal,
     y: i32,
     today: NaiveDate,
-) -> Result<String, AppError> {
-    let unit = reach(principal)?;
-    let y = year(y)?;
-    let s = assemble(y, unit, queries::figures(conn, y, unit, today).await?);
+) -> Result<(String, Stats), AppError> {
+    let p = period(principal, Some(y), None, None)?;
+    let s = assemble(p, queries::figures(conn, p, today).await?);
     let mut keys: Vec<KeyItem> = Vec::new();
-    for k in queries::key_items(conn, y, unit).await? {
+    for k in queries::key_items(conn, y, p.unit).await? {
         // The latest round's reply of each key suggestion (rows come latest round first).
         if keys.iter().any(|x| x.external_no == k.external_no) {
             continue;
@@ -99,7 +150,69 @@ pub async fn annual_report(
         let measures = k.points.into_iter().chain(k.commitments).collect();
         keys.push(KeyItem { external_no: k.external_no, title: k.title, class: k.class, measures });
     }
-    Ok(rules::report_markdown(&s, &keys))
+    let notes = queries::next_steps(conn, y).await?;
+    Ok((rules::report_markdown(y, &s, &keys, notes.as_ref().map(|n| n.next_steps.as_str())), s))
+}
+
+/// The year's next steps as the office wrote them (version 0 and no text before).
+pub async fn next_steps(conn: &mut AsyncPgConnection, principal: &Principal, y: i32) -> Result<NextSteps, AppError> {
+    reach(principal)?;
+    let y = year(y)?;
+    Ok(match queries::next_steps(conn, y).await? {
+        Some(n) => NextSteps {
+            year: y,
+            text: n.next_steps,
+            version: n.version,
+            updated_by: Some(n.updated_by),
+            updated_at: Some(n.updated_at),
+        },
+        None => NextSteps { year: y, text: String::new(), version: 0, updated_by: None, updated_at: None },
+    })
+}
+
+/// Writes the year's next steps (the office), against the version last read (0: none yet).
+pub async fn write_next_steps(
+    conn: &mut AsyncPgConnection,
+    principal: &Principal,
+    y: i32,
+    text: String,
+    if_match: &crate::http::etag::IfMatch,
+) -> Result<NextSteps, AppError> {
+    principal.require(Operation::ReportWrite)?;
+    if_match.require()?;
+    let y = year(y)?;
+    if text.chars().count() > 20_000 {
+        return Err(AppError::validation(vec![crate::error::FieldError::new(
+            "text",
+            "too_long",
+            "at most 20,000 characters",
+        )]));
+    }
+    let actor = principal.actor();
+    let user = principal.user_id;
+    crate::db::transaction(conn, async |conn| {
+        let before = queries::next_steps_for_update(conn, y).await?;
+        if_match.check(before.as_ref().map_or(0, |n| n.version))?;
+        let after = queries::put_next_steps(conn, y, &text, user).await?;
+        crate::audit::record(
+            conn,
+            &actor,
+            "report.next_steps",
+            "report",
+            &y.to_string(),
+            before.map(|n| serde_json::json!({"next_steps": n.next_steps, "version": n.version})),
+            Some(serde_json::json!({"next_steps": after.next_steps, "version": after.version})),
+        )
+        .await?;
+        Ok(NextSteps {
+            year: y,
+            text: after.next_steps,
+            version: after.version,
+            updated_by: Some(after.updated_by),
+            updated_at: Some(after.updated_at),
+        })
+    })
+    .await
 }
 
 /// What a caller may read of the ledger: a year, the bureau's rows or one section's, and

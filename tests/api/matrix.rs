@@ -276,6 +276,15 @@ fn rows() -> Vec<Row> {
         row("GET /api/v1/stats", p(&[O::SupervisionRead]), X::None, None),
         row("GET /api/v1/reports/annual", p(&[O::SupervisionRead]), X::None, None),
         row("GET /api/v1/ledger", p(&[O::SupervisionRead]), X::None, None),
+        row("GET /api/v1/stats/units", p(&[O::SupervisionRead]), X::None, None),
+        row("GET /api/v1/reports/charts/{kind}", p(&[O::SupervisionRead]), X::None, None),
+        row("GET /api/v1/reports/annual/{year}/next-steps", p(&[O::SupervisionRead]), X::None, None),
+        row(
+            "PUT /api/v1/reports/annual/{year}/next-steps",
+            p(&[O::ReportWrite]),
+            X::None,
+            Some(json!({"text": "一是加强督办。"})),
+        ),
         relaxed(row("GET /api/v1/disclosures/{reply_id}", p(&[O::ReplyRead]), X::None, None)),
         relaxed(row("PUT /api/v1/disclosures/{reply_id}", p(&[O::Submit]), X::None, Some(json!({"mode": "public"})))),
         relaxed(row(
@@ -588,7 +597,9 @@ fn path(template: &str, object: Object, own: bool, role: Role, app: &TestApp, f:
         .replace("{reply_id}", &id.to_string())
         .replace("{suggestion_id}", &id.to_string())
         .replace("{day}", "2026-01-01")
-        .replace("{source}/{year}/{external_no}", "npc/2024/240199");
+        .replace("{source}/{year}/{external_no}", "npc/2024/240199")
+        .replace("{year}", "2024")
+        .replace("{kind}", "role");
     if path == "/api/v1/commitments" {
         return format!("{path}?suggestion_id={}", Uuid::nil());
     }
@@ -598,7 +609,15 @@ fn path(template: &str, object: Object, own: bool, role: Role, app: &TestApp, f:
     if path.ends_with("/diff") {
         return format!("{path}?from=1&to=2");
     }
-    if ["/api/v1/stats", "/api/v1/reports/annual", "/api/v1/ledger"].contains(&path.as_str()) {
+    if [
+        "/api/v1/stats",
+        "/api/v1/stats/units",
+        "/api/v1/reports/annual",
+        "/api/v1/reports/charts/role",
+        "/api/v1/ledger",
+    ]
+    .contains(&path.as_str())
+    {
         return format!("{path}?year=2024");
     }
     if path.ends_with("/table") {

@@ -56,6 +56,89 @@ async fn the_demo_years_figures_and_report_are_computed_from_the_data() {
     assert!(html.header("content-security-policy").is_some_and(|c| c.contains("default-src 'none'")));
     assert!(String::from_utf8_lossy(&html.body).contains("<h2>一、基本情况</h2>"));
 
+    assert!(html.header("content-security-policy").is_some_and(|c| c.contains("img-src data:")));
+    assert_eq!(String::from_utf8_lossy(&html.body).matches("<img alt=").count(), 4, "the four charts");
+    // The same report as DOCX, in the letters' fonts, read back.
+    let docx = app.get("/api/v1/reports/annual?year=2023&format=docx").as_(Role::Office).send().await.expect(200);
+    assert!(docx.header("content-disposition").unwrap().contains(".docx"));
+    let read = docx_rs::read_docx(&docx.body).expect("a reader opens it");
+    let text = read.json();
+    assert!(text.contains("2023年建议提案办理工作情况报告") && text.contains("主办3件、分办2件、协办8件"));
+    assert!(text.contains("仿宋_GB2312") && text.contains("黑体"));
+
+    // The charts, as SVG.
+    let chart = app.get("/api/v1/reports/charts/unit?year=2023").as_(Role::Leader).send().await.expect(200);
+    assert_eq!(chart.header("content-type"), Some("image/svg+xml"));
+    assert!(String::from_utf8(chart.body).unwrap().contains("建设工程管理科"));
+    app.get("/api/v1/reports/charts/pie?year=2023").as_(Role::Office).send().await.problem(404, "not_found");
+
+    // A range of assignment dates instead of (or with) a year; answers by month.
+    let range =
+        app.get("/api/v1/stats?from=2023-03-01&to=2023-03-31").as_(Role::Office).send().await.expect(200).json();
+    assert_eq!((range["total"].as_i64(), range["year"].is_null()), (Some(13), true));
+    let months: i64 = range["by_month"].as_array().unwrap().iter().map(|m| m["count"].as_i64().unwrap()).sum();
+    assert_eq!(months, 13, "every answer in its month: {}", range["by_month"]);
+    let none = app.get("/api/v1/stats?year=2023&from=2023-04-01&to=2023-12-31").as_(Role::Office).send().await;
+    assert_eq!(none.expect(200).json()["total"], 0);
+    for bad in [
+        "from=2023-03-01",
+        "from=2023-04-01&to=2023-03-01",
+        "from=2000-01-01&to=2023-01-01",
+        "from=2023-13-01&to=2023-12-31",
+    ] {
+        app.get(&format!("/api/v1/stats?{bad}")).as_(Role::Office).send().await.problem(400, "invalid_query");
+    }
+
+    // Each section's score, with the settings' weights; the weights add up to 100.
+    let scores = app.get("/api/v1/stats/units?year=2023").as_(Role::Office).send().await.expect(200).json();
+    assert_eq!(scores["weights"], serde_json::json!({"on_time": 40, "contact": 20, "satisfaction": 40}));
+    let units = scores["units"].as_array().unwrap();
+    let jsgc = units.iter().find(|u| u["unit"] == "建设工程管理科").unwrap();
+    assert_eq!((jsgc["handled"].as_i64(), jsgc["on_time"]["denominator"].as_i64()), (Some(4), Some(4)));
+    assert_eq!((jsgc["contact"]["denominator"].as_i64(), jsgc["score"].as_f64()), (Some(1), Some(100.0)));
+    assert!(units.iter().all(|u| u["score"] == 100.0), "every section on time, contacted, satisfied: {units:?}");
+    let settings = app.get("/api/v1/settings").as_(Role::Admin).send().await.expect(200);
+    let v = settings.version();
+    let weights = |w: [i32; 3]| serde_json::json!({"score_weight_on_time": w[0], "score_weight_contact": w[1], "score_weight_satisfaction": w[2]});
+    app.patch("/api/v1/settings")
+        .as_(Role::Admin)
+        .if_match(v)
+        .json(&weights([50, 20, 40]))
+        .send()
+        .await
+        .problem(422, "validation_failed");
+    app.patch("/api/v1/settings")
+        .as_(Role::Admin)
+        .if_match(v)
+        .json(&serde_json::json!({"score_weight_contact": 30}))
+        .send()
+        .await
+        .problem(422, "validation_failed");
+    app.patch("/api/v1/settings").as_(Role::Admin).if_match(v).json(&weights([50, 10, 40])).send().await.expect(200);
+    let scores = app.get("/api/v1/stats/units?year=2023").as_(Role::Office).send().await.expect(200).json();
+    assert_eq!(scores["weights"]["on_time"], 50);
+
+    // The next steps: the office writes them against the version read; the report carries them.
+    let n = app.get("/api/v1/reports/annual/2023/next-steps").as_(Role::Leader).send().await.expect(200);
+    assert_eq!((n.json()["version"].as_i64(), n.json()["text"].as_str()), (Some(0), Some("")));
+    let text = serde_json::json!({"text": "一是压实办理责任。\n\n二是加强跟踪督办，推动承诺事项落地见效。"});
+    let put = |role| app.put("/api/v1/reports/annual/2023/next-steps").as_(role);
+    put(Role::Office).json(&text).send().await.problem(428, "if_match_required");
+    put(Role::Leader).header("if-match", "\"0\"").json(&text).send().await.problem(403, "forbidden");
+    let written = put(Role::Office).header("if-match", "\"0\"").json(&text).send().await.expect(200);
+    assert_eq!(written.json()["version"], 1);
+    put(Role::Office).header("if-match", "\"0\"").json(&text).send().await.problem(412, "stale_version");
+    let long = serde_json::json!({"text": "字".repeat(20_001)});
+    put(Role::Office).if_match(1).json(&long).send().await.problem(422, "validation_failed");
+    put(Role::Office).if_match(1).json(&serde_json::json!({"text": 1})).send().await.problem(422, "validation_failed");
+    let md = app.get("/api/v1/reports/annual?year=2023").as_(Role::Office).send().await.expect(200);
+    assert!(
+        String::from_utf8(md.body)
+            .unwrap()
+            .ends_with("## 三、下步打算\n\n一是压实办理责任。\n\n二是加强跟踪督办，推动承诺事项落地见效。\n")
+    );
+    assert_eq!(app.audit_actions("report", "2023").await.len(), 1);
+
     // The ledger: the year in number order, a page at a time; and as CSV with a BOM.
     let mut rows: Vec<Value> = Vec::new();
     let mut path = "/api/v1/ledger?year=2023&limit=5".to_string();
