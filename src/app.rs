@@ -147,6 +147,7 @@ pub fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(audit::routes::routes),
     );
     cfg.configure(disclosure::routes::public_routes);
+    cfg.configure(supervision::dashboard::routes);
     cfg.configure(ops::routes::routes);
 }
 

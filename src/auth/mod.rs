@@ -2,6 +2,7 @@
 //! policy of who may do what, and the access to suggestions the steps grant to units.
 
 pub mod access;
+pub mod cookie;
 pub mod grants;
 pub mod model;
 pub mod password;

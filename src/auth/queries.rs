@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::auth::token::Subject;
 use crate::db::enums::{Grant, Role, UserKind};
-use crate::db::schema::{login_failures, refresh_tokens, sessions, users};
+use crate::db::schema::{dashboard_tickets, login_failures, refresh_tokens, sessions, users};
 
 /// What signing in needs to know of a user.
 #[derive(Debug, Queryable)]
@@ -271,5 +271,54 @@ pub async fn purge_expired(conn: &mut AsyncPgConnection) -> QueryResult<usize> {
     )
     .execute(conn)
     .await?;
-    Ok(sessions + failures)
+    let tickets =
+        diesel::delete(dashboard_tickets::table.filter(dashboard_tickets::expires_at.lt(now))).execute(conn).await?;
+    Ok(sessions + failures + tickets)
+}
+
+/// Keeps a one-time dashboard ticket of a session (its hash), good until `expires_at`.
+pub async fn insert_ticket(
+    conn: &mut AsyncPgConnection,
+    ticket: &str,
+    session_id: Uuid,
+    expires_at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::insert_into(dashboard_tickets::table)
+        .values((
+            dashboard_tickets::token_hash.eq(token_hash(ticket)),
+            dashboard_tickets::session_id.eq(session_id),
+            dashboard_tickets::expires_at.eq(expires_at),
+        ))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Uses a ticket up (once, atomically): its session, if it was good.
+pub async fn take_ticket(conn: &mut AsyncPgConnection, ticket: &str) -> QueryResult<Option<Uuid>> {
+    diesel::delete(
+        dashboard_tickets::table
+            .filter(dashboard_tickets::token_hash.eq(token_hash(ticket)))
+            .filter(dashboard_tickets::expires_at.gt(Utc::now())),
+    )
+    .returning(dashboard_tickets::session_id)
+    .get_result(conn)
+    .await
+    .optional()
+}
+
+/// The account of an open session.
+pub async fn account_of_open_session(conn: &mut AsyncPgConnection, session_id: Uuid) -> QueryResult<Option<Account>> {
+    let user: Option<Uuid> = sessions::table
+        .filter(sessions::id.eq(session_id))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(Utc::now()))
+        .select(sessions::user_id)
+        .first(conn)
+        .await
+        .optional()?;
+    match user {
+        Some(id) => account_by_id(conn, id).await,
+        None => Ok(None),
+    }
 }

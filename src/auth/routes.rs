@@ -12,7 +12,7 @@ use crate::auth::model::{Grant, RevokeRequest, TokenRequest, TokenResponse};
 use crate::error::AppError;
 use crate::http::json::parse_json_or_form;
 
-fn client_address(req: &HttpRequest) -> String {
+pub(crate) fn client_address(req: &HttpRequest) -> String {
     req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
 }
 

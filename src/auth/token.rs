@@ -53,6 +53,8 @@ pub struct Keys {
     issuer: String,
     audience: String,
     pub access_ttl: Duration,
+    /// Keys the CSRF tokens of the dashboard's forms (derived from the secret).
+    csrf_key: [u8; 32],
 }
 
 impl Keys {
@@ -72,13 +74,31 @@ impl Keys {
             issuer: issuer.to_string(),
             audience: audience.to_string(),
             access_ttl,
+            csrf_key: {
+                use sha2::Digest;
+                sha2::Sha256::new().chain_update(b"jianyi csrf\0").chain_update(secret).finalize().into()
+            },
         }
+    }
+
+    /// The CSRF token of a session's forms: an HMAC of the session id, so that only a page
+    /// this service rendered for that session can carry it.
+    pub fn csrf(&self, session_id: Uuid) -> String {
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.csrf_key).expect("any key length");
+        mac.update(session_id.as_bytes());
+        mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// A signed access token for `subject` in `session_id`, and its lifetime in seconds.
     pub fn issue(&self, subject: &Subject, session_id: Uuid) -> (String, i64) {
+        self.issue_for(subject, session_id, self.access_ttl)
+    }
+
+    /// A signed access token of another lifetime (the dashboard's session cookie).
+    pub fn issue_for(&self, subject: &Subject, session_id: Uuid, ttl: Duration) -> (String, i64) {
         let now = chrono::Utc::now().timestamp();
-        let ttl = self.access_ttl.as_secs() as i64;
+        let ttl = ttl.as_secs() as i64;
         let claims = Claims {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),

@@ -330,6 +330,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    dashboard_tickets (token_hash) {
+        token_hash -> Bytea,
+        session_id -> Uuid,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     report_notes (year) {
         year -> Int4,
         next_steps -> Text,
@@ -653,6 +661,7 @@ diesel::joinable!(completions -> suggestions (suggestion_id));
 diesel::joinable!(explanations -> suggestions (suggestion_id));
 diesel::joinable!(remote_replies -> assignments (assignment_id));
 diesel::joinable!(report_notes -> users (updated_by));
+diesel::joinable!(dashboard_tickets -> sessions (session_id));
 diesel::joinable!(reminders -> commitments (commitment_id));
 diesel::joinable!(commitments -> replies (reply_id));
 diesel::joinable!(commitment_progress -> commitments (commitment_id));
@@ -660,6 +669,7 @@ diesel::joinable!(commitment_progress -> commitments (commitment_id));
 diesel::allow_tables_to_appear_in_same_query!(
     units,
     report_notes,
+    dashboard_tickets,
     remote_replies,
     users,
     sessions,

@@ -2,8 +2,10 @@
 //! the data. It reads every step, and no step depends on it.
 
 pub mod charts;
+pub mod dashboard;
 pub mod export;
 pub mod model;
+pub mod page;
 pub mod queries;
 pub mod routes;
 pub mod rules;

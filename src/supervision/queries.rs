@@ -317,3 +317,43 @@ pub async fn put_next_steps(
         .get_result(conn)
         .await
 }
+
+/// An open handling for the dashboard's lists.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct OpenHandling {
+    #[diesel(sql_type = SqlUuid)]
+    pub assignment_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub external_no: String,
+    #[diesel(sql_type = Text)]
+    pub title: String,
+    #[diesel(sql_type = Text)]
+    pub unit: String,
+    #[diesel(sql_type = Text)]
+    pub role: crate::db::enums::HandlingRole,
+    #[diesel(sql_type = Date)]
+    pub due_on: NaiveDate,
+}
+
+/// The bureau's (or a section's) open handlings due by `until`, soonest first, at most
+/// `limit` — on the partial index of open handlings by due date.
+pub async fn open_handlings(
+    conn: &mut AsyncPgConnection,
+    unit: Option<Uuid>,
+    until: NaiveDate,
+    limit: i64,
+) -> diesel::QueryResult<Vec<OpenHandling>> {
+    diesel::sql_query(
+        "SELECT a.id AS assignment_id, s.external_no, s.title, coalesce(sec.name, u.name) AS unit, a.role, a.due_on \
+         FROM assignments a JOIN units u ON u.id = a.unit_id AND u.kind = 'bureau' \
+         JOIN suggestions s ON s.id = a.suggestion_id LEFT JOIN units sec ON sec.id = a.section_id \
+         WHERE a.state NOT IN ('reassigned', 'replied', 'opinion_given', 'completed') AND a.due_on <= $1 \
+           AND ($2::uuid IS NULL OR a.section_id = $2 OR a.unit_id = $2) \
+         ORDER BY a.due_on, a.id LIMIT $3",
+    )
+    .bind::<Date, _>(until)
+    .bind::<Nullable<SqlUuid>, _>(unit)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+    .await
+}

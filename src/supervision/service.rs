@@ -215,6 +215,24 @@ pub async fn write_next_steps(
     .await
 }
 
+/// The open handlings overdue and due soon (at most 100 of each kind together), for the
+/// dashboard; a section's staff their own.
+pub async fn open_handlings(
+    conn: &mut AsyncPgConnection,
+    principal: &Principal,
+    clock: &crate::calendar::Clock,
+) -> Result<Vec<(queries::OpenHandling, crate::db::enums::DueState)>, AppError> {
+    let unit = reach(principal)?;
+    let rows = queries::open_handlings(conn, unit, clock.soon_until(), 100).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let state = clock.due_state(r.due_on);
+            (r, state)
+        })
+        .collect())
+}
+
 /// What a caller may read of the ledger: a year, the bureau's rows or one section's, and
 /// whether confidential proposers are named. Checked before anything is read or sent.
 #[derive(Debug, Clone, Copy)]

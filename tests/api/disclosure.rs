@@ -152,7 +152,7 @@ async fn the_public_endpoints_are_rate_limited_per_client() {
 }
 
 /// The first of these programs on `PATH`.
-fn program(names: &[&str]) -> Option<std::path::PathBuf> {
+pub(crate) fn program(names: &[&str]) -> Option<std::path::PathBuf> {
     let path = std::env::var_os("PATH")?;
     names.iter().flat_map(|n| std::env::split_paths(&path).map(move |d| d.join(n))).find(|p| p.is_file())
 }

@@ -9,6 +9,7 @@ mod auth;
 mod commitments;
 mod conventions;
 mod coordination;
+mod dashboard;
 mod demo;
 mod deputies;
 mod directory;

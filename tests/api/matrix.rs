@@ -64,6 +64,13 @@ enum Access {
     SignedIn,
     /// As the policy says for any of these operations.
     Policy(&'static [O]),
+    /// The dashboard's sign-in form: no token needed, refused without its CSRF token.
+    SignInForm,
+    /// A dashboard form: 401 without a session, refused (403) without the page's CSRF
+    /// token whoever calls.
+    Form,
+    /// Its own credential in the URL (a ticket): 401 without a good one, whatever the token.
+    Ticket,
 }
 
 /// A row of the matrix: the operation, who may call it, on what, and a body that passes
@@ -411,6 +418,13 @@ fn rows() -> Vec<Row> {
         row("PATCH /api/v1/users/{id}", p(&[O::DirectoryWrite]), X::User, Some(json!({"display_name": "改名"}))),
         row("GET /healthz", Public, X::None, None),
         row("GET /public", Public, X::None, None),
+        row("GET /dashboard", p(&[O::SupervisionRead]), X::None, None),
+        row("GET /dashboard/login", Public, X::None, None),
+        row("POST /dashboard/login", SignInForm, X::None, Some(json!({"username": "a", "password": "b"}))),
+        row("POST /dashboard/session", p(&[O::SupervisionRead]), X::None, None),
+        row("GET /dashboard/enter", Ticket, X::None, None),
+        row("POST /dashboard/logout", Form, X::None, Some(json!({}))),
+        row("POST /dashboard/next-steps", Form, X::None, Some(json!({"year": 2024, "version": 0, "text": "x"}))),
         row("GET /public/replies", Public, X::None, None),
         row("GET /public/replies.atom", Public, X::None, None),
         relaxed(row("GET /public/replies/{id}", Public, X::None, None)),
@@ -620,6 +634,9 @@ fn path(template: &str, object: Object, own: bool, role: Role, app: &TestApp, f:
     {
         return format!("{path}?year=2024");
     }
+    if path == "/dashboard/enter" {
+        return format!("{path}?ticket=unknown");
+    }
     if path.ends_with("/table") {
         return format!("{path}?year=2024");
     }
@@ -674,15 +691,19 @@ async fn every_operation_answers_every_role_as_the_policy_says() {
         };
         let status =
             call(None, path(template, r.object, true, Role::Admin, &app, &f, rule)).send().await.status.as_u16();
-        let want = if matches!(r.access, Access::Public) { Seen::Allowed } else { Seen::Unauthenticated };
+        let want = match r.access {
+            Access::Public => Seen::Allowed,
+            Access::SignInForm => Seen::Refused,
+            _ => Seen::Unauthenticated,
+        };
         // A public read of nothing in particular (a nil id) may find nothing.
         let public_miss = matches!(r.access, Access::Public) && r.relaxed && seen(status) == Seen::Hidden;
         if seen(status) != want && !public_miss {
             wrong.push(format!("{} without a token: {status}, expected {want:?}", r.operation));
         }
         let ops = match r.access {
-            Access::Public => continue,
-            Access::SignedIn => &[][..],
+            Access::Public | Access::SignInForm => continue,
+            Access::SignedIn | Access::Form | Access::Ticket => &[][..],
             Access::Policy(ops) => ops,
         };
         for role in Role::ALL {
@@ -692,10 +713,11 @@ async fn every_operation_answers_every_role_as_the_policy_says() {
                 }
                 let path = path(template, r.object, own, role, &app, &f, rule);
                 let status = call(Some(app.token(role)), path).send().await.status.as_u16();
-                let want = if matches!(r.access, Access::SignedIn) {
-                    Seen::Allowed
-                } else {
-                    expected(role, ops, r.object, own)
+                let want = match r.access {
+                    Access::SignedIn => Seen::Allowed,
+                    Access::Form => Seen::Refused,
+                    Access::Ticket => Seen::Unauthenticated,
+                    _ => expected(role, ops, r.object, own),
                 };
                 let got = match seen(status) {
                     Seen::Hidden if r.relaxed && want == Seen::Allowed => Seen::Allowed,
