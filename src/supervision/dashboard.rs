@@ -213,6 +213,7 @@ pub async fn session(state: web::Data<AppState>, principal: Principal) -> Result
 #[serde(deny_unknown_fields)]
 pub struct EnterParams {
     /// The ticket from `POST /dashboard/session`.
+    #[param(pattern = "^[A-Za-z0-9_-]{1,128}$")]
     pub ticket: String,
     /// The year the dashboard opens on (default: this year).
     #[param(minimum = 1949, maximum = 2200)]

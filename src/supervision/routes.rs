@@ -28,6 +28,7 @@ use crate::supervision::{charts, export, service};
         (status = 200, description = "The figures", body = Stats),
         (status = 400, response = doc::BadRequest),
         (status = 403, response = doc::Forbidden),
+        (status = 422, response = doc::Unprocessable),
     )
 )]
 #[get("")]
@@ -51,6 +52,7 @@ pub async fn get_stats(
         (status = 200, description = "The units' scores", body = UnitScores),
         (status = 400, response = doc::BadRequest),
         (status = 403, response = doc::Forbidden),
+        (status = 422, response = doc::Unprocessable),
     )
 )]
 #[get("/units")]
@@ -140,6 +142,7 @@ pub async fn annual_report(
         (status = 400, response = doc::BadRequest),
         (status = 403, response = doc::Forbidden),
         (status = 404, response = doc::NotFound),
+        (status = 422, response = doc::Unprocessable),
     )
 )]
 #[get("/charts/{kind}")]

@@ -80,14 +80,12 @@ async fn the_demo_years_figures_and_report_are_computed_from_the_data() {
     assert_eq!(months, 13, "every answer in its month: {}", range["by_month"]);
     let none = app.get("/api/v1/stats?year=2023&from=2023-04-01&to=2023-12-31").as_(Role::Office).send().await;
     assert_eq!(none.expect(200).json()["total"], 0);
-    for bad in [
-        "from=2023-03-01",
-        "from=2023-04-01&to=2023-03-01",
-        "from=2000-01-01&to=2023-01-01",
-        "from=2023-13-01&to=2023-12-31",
-    ] {
-        app.get(&format!("/api/v1/stats?{bad}")).as_(Role::Office).send().await.problem(400, "invalid_query");
+    for bad in ["from=2023-03-01", "to=2023-03-01", "from=2023-04-01&to=2023-03-01", "from=2000-01-01&to=2023-01-01"] {
+        let p = app.get(&format!("/api/v1/stats?{bad}")).as_(Role::Office).send().await;
+        assert_eq!(p.problem(422, "validation_failed")["errors"][0]["code"], "invalid_period");
     }
+    let malformed = app.get("/api/v1/stats?from=2023-13-01&to=2023-12-31").as_(Role::Office).send().await;
+    malformed.problem(400, "invalid_query");
 
     // Each section's score, with the settings' weights; the weights add up to 100.
     let scores = app.get("/api/v1/stats/units?year=2023").as_(Role::Office).send().await.expect(200).json();
@@ -221,6 +219,6 @@ async fn the_demo_years_figures_and_report_are_computed_from_the_data() {
         app.get("/api/v1/ledger?year=2023").as_(role).send().await.problem(403, "forbidden");
     }
     app.get("/api/v1/stats?year=1800").as_(Role::Office).send().await.problem(400, "invalid_query");
-    app.get("/api/v1/stats").as_(Role::Office).send().await.problem(400, "invalid_query");
+    app.get("/api/v1/stats").as_(Role::Office).send().await.problem(422, "validation_failed");
     app.get("/api/v1/reports/annual?year=2023&format=pdf").as_(Role::Office).send().await.problem(400, "invalid_query");
 }
