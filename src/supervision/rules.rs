@@ -9,6 +9,23 @@ pub fn rate(numerator: i64, denominator: i64) -> Rate {
     Rate { numerator, denominator, value }
 }
 
+/// Whether a year and a range of dates make a period to count: a year, a range (both ends,
+/// in order, at most ten years), or both; else the field to blame and why.
+pub fn check_period(
+    year: Option<i32>,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+) -> Result<(), (&'static str, &'static str)> {
+    match (from, to) {
+        (Some(f), Some(t)) if f > t => Err(("from", "from is after to")),
+        (Some(f), Some(t)) if (t - f).num_days() > 3660 => Err(("to", "a range of dates is at most ten years")),
+        (Some(_), None) => Err(("to", "from and to go together")),
+        (None, Some(_)) => Err(("from", "from and to go together")),
+        (None, None) if year.is_none() => Err(("year", "give a year, a range of dates (from and to), or both")),
+        _ => Ok(()),
+    }
+}
+
 /// A rate as the report writes it: "100%", "92.3%", or "—" when nothing was counted.
 pub fn percent(r: &Rate) -> String {
     match r.value {
@@ -237,6 +254,19 @@ mod tests {
         assert!(blocks.contains(&Block::Heading("第183050号《关于合理设置公交站点的建议》".into())));
         assert!(blocks.contains(&Block::Paragraph("新增**站点**5处".into())), "the escapes undone: {blocks:?}");
         assert_eq!(blocks.last(), Some(&Block::Paragraph("一是加强督办。".into())));
+    }
+
+    #[test]
+    fn a_period_is_a_year_a_range_or_both() {
+        let d = |s: &str| Some(s.parse::<chrono::NaiveDate>().unwrap());
+        assert_eq!(check_period(Some(2023), None, None), Ok(()));
+        assert_eq!(check_period(None, d("2023-01-01"), d("2023-12-31")), Ok(()));
+        assert_eq!(check_period(Some(2023), d("2023-03-01"), d("2023-03-01")), Ok(()), "one day");
+        assert_eq!(check_period(None, None, None).unwrap_err().0, "year");
+        assert_eq!(check_period(None, d("2023-01-01"), None).unwrap_err().0, "to");
+        assert_eq!(check_period(None, None, d("2023-01-01")).unwrap_err().0, "from");
+        assert_eq!(check_period(None, d("2023-02-01"), d("2023-01-31")).unwrap_err().1, "from is after to");
+        assert_eq!(check_period(None, d("2013-01-01"), d("2023-01-31")).unwrap_err().0, "to");
     }
 
     #[test]

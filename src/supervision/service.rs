@@ -43,17 +43,9 @@ fn period(
     let y = y.map(year).transpose()?;
     // Each part is well-formed (the query's parser saw to that); together they must make
     // a period: a rule, so 422.
-    let bad = |field: &str, m: &str| {
-        Err(AppError::validation(vec![crate::error::FieldError::new(field, "invalid_period", m)]))
-    };
-    match (from, to) {
-        (Some(f), Some(t)) if f > t => return bad("from", "from is after to"),
-        (Some(f), Some(t)) if (t - f).num_days() > 3660 => return bad("to", "a range of dates is at most ten years"),
-        (Some(_), None) => return bad("to", "from and to go together"),
-        (None, Some(_)) => return bad("from", "from and to go together"),
-        (None, None) if y.is_none() => return bad("year", "give a year, a range of dates (from and to), or both"),
-        _ => {}
-    }
+    rules::check_period(y, from, to).map_err(|(field, message)| {
+        AppError::validation(vec![crate::error::FieldError::new(field, "invalid_period", message)])
+    })?;
     Ok(Period { year: y, from, to, unit })
 }
 
