@@ -1,1 +1,3 @@
+DROP INDEX replies_signed_on_idx;
+DROP INDEX disclosures_unpublished_idx;
 DROP TABLE dashboard_tickets;

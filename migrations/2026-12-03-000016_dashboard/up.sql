@@ -8,3 +8,8 @@ CREATE TABLE dashboard_tickets (
 );
 CREATE INDEX dashboard_tickets_session_id_idx ON dashboard_tickets (session_id);
 CREATE INDEX dashboard_tickets_expires_at_idx ON dashboard_tickets (expires_at);
+
+-- The dashboard's replies waiting for publication: those decided and not yet published,
+-- and those signed without a decision yet.
+CREATE INDEX disclosures_unpublished_idx ON disclosures (reply_id) WHERE published_at IS NULL AND mode <> 'withheld';
+CREATE INDEX replies_signed_on_idx ON replies (signed_on, id) WHERE state = 'signed';

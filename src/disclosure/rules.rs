@@ -2,7 +2,24 @@
 //! published, what the public reads of it (never a confidential name), and the escaping
 //! of the public page.
 
-use crate::db::enums::{Consent, DisclosureMode};
+use chrono::NaiveDate;
+
+use crate::calendar::Calendar;
+use crate::calendar::rules::{self as deadlines, DeadlineRule, Starts};
+use crate::db::enums::{Consent, DeadlineKind, DisclosureMode, HandlingRole, Source};
+
+/// The date a reply signed on `signed` is to be published by (the `publication` rule, 20
+/// working days by default), when a rule applies.
+pub fn publication_due(
+    rules: &[DeadlineRule],
+    source: Source,
+    signed: NaiveDate,
+    calendar: &Calendar,
+) -> Option<NaiveDate> {
+    let rule = deadlines::select(rules, DeadlineKind::Publication, source, HandlingRole::Lead)?;
+    let starts = Starts { replied_on: Some(signed), ..Default::default() };
+    deadlines::due_date(rule, starts, None, calendar).ok().map(|e| e.due_on)
+}
 
 /// What a disclosure decision needs: a summary for `summary`, a reason for `withheld`, and
 /// neither for the other modes. The problem's field and code when it does not hold.

@@ -9,9 +9,8 @@ use uuid::Uuid;
 use crate::audit::{self, Actor};
 use crate::auth::{Operation, Principal};
 use crate::calendar::Clock;
-use crate::calendar::rules::{self as deadlines, Starts};
 use crate::db;
-use crate::db::enums::{DeadlineKind, DisclosureMode, HandlingRole, ReplyState};
+use crate::db::enums::{DisclosureMode, ReplyState};
 use crate::disclosure::model::*;
 use crate::disclosure::queries::{self, PublicQuery};
 use crate::disclosure::rules;
@@ -174,16 +173,10 @@ pub async fn read(
     let d = queries::get(conn, reply_id).await?.ok_or_else(|| AppError::not_found("disclosure"))?;
     let due_on = match (reply.signed_on, d.mode) {
         (Some(signed), m) if m != DisclosureMode::Withheld => {
-            let rules = crate::calendar::queries::rules(conn).await?;
+            let deadline_rules = crate::calendar::queries::rules(conn).await?;
             let facts = replies::queries::letter_facts(conn, reply.suggestion_id).await?;
             let source = facts.first().map(|f| f.source).ok_or_else(|| AppError::not_found("suggestion"))?;
-            match deadlines::select(&rules, DeadlineKind::Publication, source, HandlingRole::Lead) {
-                Some(rule) => {
-                    let starts = Starts { replied_on: Some(signed), ..Default::default() };
-                    deadlines::due_date(rule, starts, None, &clock.calendar).ok().map(|e| e.due_on)
-                }
-                None => None,
-            }
+            rules::publication_due(&deadline_rules, source, signed, &clock.calendar)
         }
         _ => None,
     };

@@ -48,7 +48,8 @@ pub struct DashboardParams {
 }
 
 /// The dashboard (督办看板), for the office, leaders and admins (a section's staff see
-/// their own): the year's figures and rates, open handlings overdue and due soon, each
+/// their own): the year's figures and rates, open handlings overdue and due soon, signed
+/// replies whose publication is overdue or due soon, each
 /// unit's progress and score, the charts, and the report's next steps (a form for the
 /// office). Signed in by the session cookie (or a bearer token); a browser without one is
 /// sent to `/dashboard/login`.
@@ -85,6 +86,7 @@ pub async fn dashboard(
     let stats = service::stats(&mut conn, &principal, &period, today).await?;
     let scores = service::unit_scores(&mut conn, &principal, &period).await?;
     let open = service::open_handlings(&mut conn, &principal, &clock).await?;
+    let publications = service::publications_due(&mut conn, &principal, &clock).await?;
     let next_steps = service::next_steps(&mut conn, &principal, year).await?;
     drop(conn);
     let mut drawn = Vec::new();
@@ -101,6 +103,7 @@ pub async fn dashboard(
         stats: &stats,
         scores: &scores,
         open: &open,
+        publications: &publications,
         next_steps: &next_steps,
         can_write: principal.scope(Operation::ReportWrite).all,
         charts: drawn,

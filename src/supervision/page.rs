@@ -5,7 +5,7 @@
 use crate::db::enums::DueState;
 use crate::supervision::charts;
 use crate::supervision::model::{NextSteps, Rate, Stats, UnitScores};
-use crate::supervision::queries::OpenHandling;
+use crate::supervision::queries::{OpenHandling, Unpublished};
 use crate::supervision::rules::percent;
 
 /// The pages' Content-Security-Policy: their own inline style, `data:` images, forms
@@ -46,11 +46,21 @@ pub struct View<'a> {
     pub stats: &'a Stats,
     pub scores: &'a UnitScores,
     pub open: &'a [(OpenHandling, DueState)],
+    /// Signed replies whose publication is overdue or due soon, with the date.
+    pub publications: &'a [(Unpublished, chrono::NaiveDate, DueState)],
     pub next_steps: &'a NextSteps,
     /// May write the next steps (the office).
     pub can_write: bool,
     /// The charts, as SVG documents with their titles.
     pub charts: Vec<(String, String)>,
+}
+
+fn due_label(state: &DueState) -> (&'static str, &'static str) {
+    match state {
+        DueState::Overdue => ("overdue", "已逾期"),
+        DueState::DueSoon => ("due_soon", "临期"),
+        _ => ("", "正常"),
+    }
 }
 
 fn rate_box(name: &str, r: &Rate) -> String {
@@ -100,11 +110,7 @@ pub fn dashboard(v: &View) -> String {
     } else {
         b += "<table><thead><tr><th>建议编号</th><th>标题</th><th>承办单位</th><th>办理方式</th><th>办理期限</th><th>状态</th></tr></thead><tbody>";
         for (h, state) in v.open {
-            let (class, label) = match state {
-                DueState::Overdue => ("overdue", "已逾期"),
-                DueState::DueSoon => ("due_soon", "临期"),
-                _ => ("", "正常"),
-            };
+            let (class, label) = due_label(state);
             b += &format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{label}</td></tr>",
                 esc(&h.external_no),
@@ -117,6 +123,22 @@ pub fn dashboard(v: &View) -> String {
         b += "</tbody></table>";
     }
     b += "</section>";
+
+    if !v.publications.is_empty() {
+        b += "<section><h2>待公开答复（政务公开）</h2><table><thead><tr><th>建议编号</th><th>标题</th>\
+              <th>答复单位</th><th>答复日期</th><th>公开期限</th><th>状态</th></tr></thead><tbody>";
+        for (r, due, state) in v.publications {
+            let (class, label) = due_label(state);
+            b += &format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{due}</td><td class=\"{class}\">{label}</td></tr>",
+                esc(&r.external_no),
+                esc(&r.title),
+                esc(&r.unit),
+                r.signed_on
+            );
+        }
+        b += "</tbody></table></section>";
+    }
 
     let w = v.scores.weights;
     b += &format!(
@@ -211,6 +233,18 @@ mod tests {
             stats: &stats,
             scores: &scores,
             open: &open,
+            publications: &[(
+                Unpublished {
+                    reply_id: uuid::Uuid::nil(),
+                    external_no: "241037".into(),
+                    title: "关于公开<b>的建议".into(),
+                    unit: "建设工程管理科".into(),
+                    source: crate::db::enums::Source::Npc,
+                    signed_on: chrono::NaiveDate::from_ymd_opt(2024, 5, 6).unwrap(),
+                },
+                chrono::NaiveDate::from_ymd_opt(2024, 6, 3).unwrap(),
+                DueState::DueSoon,
+            )],
             next_steps: &next,
             can_write: true,
             charts: vec![],
@@ -219,6 +253,8 @@ mod tests {
         assert!(!html.contains("</textarea><b>") && html.contains("name=\"version\" value=\"3\""));
         assert_eq!(html.matches("name=\"csrf\" value=\"abc123\"").count(), 2, "both forms");
         assert!(html.contains("class=\"overdue\">已逾期"));
+        assert!(html.contains("待公开答复") && html.contains("2024-06-03</td><td class=\"due_soon\">临期"));
+        assert!(!html.contains("公开<b>"));
         assert!(sign_in("t", Some("用户名或密码错误")).contains("用户名或密码错误"));
     }
 }

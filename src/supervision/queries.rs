@@ -357,3 +357,47 @@ pub async fn open_handlings(
     .load(conn)
     .await
 }
+
+/// A signed reply of the bureau's not yet published (nor withheld).
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Unpublished {
+    #[diesel(sql_type = SqlUuid)]
+    pub reply_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub external_no: String,
+    #[diesel(sql_type = Text)]
+    pub title: String,
+    #[diesel(sql_type = Text)]
+    pub unit: String,
+    #[diesel(sql_type = Text)]
+    pub source: crate::db::enums::Source,
+    #[diesel(sql_type = Date)]
+    pub signed_on: NaiveDate,
+}
+
+/// The bureau's (or a section's) signed replies waiting for publication: decided and not
+/// published, or signed since `since` with no decision yet; oldest first, at most `limit`.
+pub async fn unpublished(
+    conn: &mut AsyncPgConnection,
+    unit: Option<Uuid>,
+    since: NaiveDate,
+    limit: i64,
+) -> diesel::QueryResult<Vec<Unpublished>> {
+    diesel::sql_query(
+        "WITH waiting AS ( \
+            SELECT d.reply_id FROM disclosures d WHERE d.published_at IS NULL AND d.mode <> 'withheld' \
+            UNION SELECT r.id FROM replies r WHERE r.state = 'signed' AND r.signed_on >= $2 \
+              AND NOT EXISTS (SELECT 1 FROM disclosures d WHERE d.reply_id = r.id)) \
+         SELECT r.id AS reply_id, s.external_no, s.title, coalesce(sec.name, u.name) AS unit, s.source, r.signed_on \
+         FROM waiting w JOIN replies r ON r.id = w.reply_id AND r.state = 'signed' AND r.signed_on IS NOT NULL \
+         JOIN assignments a ON a.id = r.assignment_id JOIN units u ON u.id = a.unit_id AND u.kind = 'bureau' \
+         JOIN suggestions s ON s.id = r.suggestion_id LEFT JOIN units sec ON sec.id = a.section_id \
+         WHERE ($1::uuid IS NULL OR a.section_id = $1 OR a.unit_id = $1) \
+         ORDER BY r.signed_on, r.id LIMIT $3",
+    )
+    .bind::<Nullable<SqlUuid>, _>(unit)
+    .bind::<Date, _>(since)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+    .await
+}

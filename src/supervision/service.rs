@@ -230,6 +230,28 @@ pub async fn open_handlings(
         .collect())
 }
 
+/// Signed replies whose publication (政务公开) is overdue or due soon, with their due dates,
+/// for the dashboard; a section's staff their own.
+pub async fn publications_due(
+    conn: &mut AsyncPgConnection,
+    principal: &Principal,
+    clock: &crate::calendar::Clock,
+) -> Result<Vec<(queries::Unpublished, NaiveDate, crate::db::enums::DueState)>, AppError> {
+    use crate::db::enums::DueState;
+    let unit = reach(principal)?;
+    let since = clock.today - chrono::Duration::days(366);
+    let rows = queries::unpublished(conn, unit, since, 200).await?;
+    let rules = crate::calendar::queries::rules(conn).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let due = crate::disclosure::rules::publication_due(&rules, r.source, r.signed_on, &clock.calendar)?;
+            let state = clock.due_state(due);
+            (state != DueState::OnTrack).then_some((r, due, state))
+        })
+        .collect())
+}
+
 /// What a caller may read of the ledger: a year, the bureau's rows or one section's, and
 /// whether confidential proposers are named. Checked before anything is read or sent.
 #[derive(Debug, Clone, Copy)]

@@ -167,3 +167,24 @@ async fn the_dashboard_renders_in_headless_chromium_without_console_errors() {
     assert!(png.starts_with(b"\x89PNG") && png.len() > 20_000, "{} bytes", png.len());
     eprintln!("the dashboard's screenshot: {}", shot.display());
 }
+
+#[actix_web::test]
+async fn the_dashboard_lists_the_replies_waiting_for_publication() {
+    // A warning span longer than the publication rule's 20 working days: a reply signed
+    // today is due soon at once.
+    let app = TestApp::with_config(|c| c.due_soon_days = 30).await;
+    let (_, r) = crate::replies::signed_reply(&app, "241102").await;
+    let reply = r["id"].as_str().unwrap();
+    let page = || async {
+        let html = app.get("/dashboard?year=2024").as_(Role::Office).send().await.expect(200).body;
+        String::from_utf8(html).unwrap()
+    };
+    let html = page().await;
+    assert!(html.contains("待公开答复") && html.contains("<td>241102</td>"), "{html}");
+    assert!(html.contains("class=\"due_soon\">临期"), "{html}");
+    // Published, it leaves the list.
+    let d = crate::disclosure::put(&app, reply, "*", serde_json::json!({"mode": "public"})).await.expect(200);
+    let version = d.json()["version"].as_i64().unwrap();
+    crate::disclosure::post(&app, reply, "publish", version, None).await.expect(200);
+    assert!(!page().await.contains("待公开答复"));
+}

@@ -13,12 +13,18 @@ fn id(v: &Value) -> String {
     v["id"].as_str().unwrap().to_string()
 }
 
-async fn put(app: &TestApp, reply: &str, if_match: &str, body: Value) -> crate::support::Reply {
+pub(crate) async fn put(app: &TestApp, reply: &str, if_match: &str, body: Value) -> crate::support::Reply {
     let path = format!("/api/v1/disclosures/{reply}");
     app.put(&path).as_(Role::Office).header("if-match", if_match).json(&body).send().await
 }
 
-async fn post(app: &TestApp, reply: &str, what: &str, version: i64, body: Option<Value>) -> crate::support::Reply {
+pub(crate) async fn post(
+    app: &TestApp,
+    reply: &str,
+    what: &str,
+    version: i64,
+    body: Option<Value>,
+) -> crate::support::Reply {
     let call = app.post(&format!("/api/v1/disclosures/{reply}/{what}")).as_(Role::Office).if_match(version);
     match body {
         Some(b) => call.json(&b).send().await,
