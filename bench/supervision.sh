@@ -90,9 +90,11 @@ echo "suggestions: $TOTAL (2018: $YEAR)"
 eval "$(sed -n '/^run_wrk() {/,/^}/p; /^run_pgbench() {/,/^}/p' "$BENCH/run.sh")"
 echo 1 > "$OUT/ids.txt"
 { echo '\set y random(2014, 2023)'
-  python3 "$BENCH/sql_of.py" src/supervision/queries.rs figures '$1=:y' '$2=NULL' '$3=CURRENT_DATE'; } > "$OUT/stats.sql"
+  python3 "$BENCH/sql_of.py" src/supervision/queries.rs figures '$1=:y' '$2=NULL' '$3=NULL' '$4=NULL' \
+      '$5=CURRENT_DATE'; } > "$OUT/stats.sql"
 { echo '\set y random(2014, 2023)'
-  python3 "$BENCH/sql_of.py" src/supervision/queries.rs ledger '$1=:y' '$2=NULL' '$3=NULL' '$4=NULL' '$5=51'; } > "$OUT/ledger.sql"
+  python3 "$BENCH/sql_of.py" src/supervision/queries.rs ledger '$1=:y' '$2=NULL' '$3=NULL' '$4=NULL' '$5=51' \
+      '$6=NULL' '$7=NULL' '$8=false' '$9=NULL' '$10=NULL' '$11=NULL'; } > "$OUT/ledger.sql"
 declare -A R
 for case in stats ledger; do
     echo "measuring $case (wrk, then pgbench; ${DURATION}s each, one client)"

@@ -245,6 +245,11 @@ pub struct LedgerParams {
     pub year: i32,
     /// Only this section's rows (a section's staff always see only their own).
     pub unit_id: Option<Uuid>,
+    pub role: Option<crate::db::enums::HandlingRole>,
+    pub state: Option<crate::db::enums::AssignmentState>,
+    /// Open handlings in this due state today.
+    pub due_state: Option<crate::db::enums::DueState>,
+    pub leader_id: Option<Uuid>,
     #[serde(default)]
     #[param(inline)]
     pub format: LedgerFormat,

@@ -234,13 +234,24 @@ pub struct LedgerRecord {
     pub open_commitments: i64,
 }
 
+/// The ledger's filters beyond the year: the role, the state, open handlings due in a
+/// range of dates (a due state, turned into dates by the clock), the leader.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LedgerFilter {
+    pub role: Option<crate::db::enums::HandlingRole>,
+    pub state: Option<crate::db::enums::AssignmentState>,
+    /// Only open handlings, due from and to these dates (either end open).
+    pub open_due: Option<(Option<NaiveDate>, Option<NaiveDate>)>,
+    pub leader_id: Option<Uuid>,
+}
+
 /// The year's ledger in number order after `after` (number, assignment), at most `limit`
-/// rows: the bureau's handlings, or a section's. One round trip, on the index of
-/// suggestions by year and number.
+/// rows: the bureau's handlings, or a section's, as filtered. One round trip.
 pub async fn ledger(
     conn: &mut AsyncPgConnection,
     year: i32,
     unit: Option<Uuid>,
+    f: LedgerFilter,
     after: Option<(String, Uuid)>,
     limit: i64,
 ) -> diesel::QueryResult<Vec<LedgerRecord>> {
@@ -267,6 +278,10 @@ pub async fn ledger(
          WHERE s.year = $1 AND a.state <> 'reassigned' AND s.merged_into IS NULL \
            AND ($2::uuid IS NULL OR a.section_id = $2 OR a.unit_id = $2) \
            AND ($3::text IS NULL OR (s.external_no, a.id) > ($3, $4)) \
+           AND ($6::text IS NULL OR a.role = $6) AND ($7::text IS NULL OR a.state = $7) \
+           AND (NOT $8 OR a.state IN ('assigned', 'accepted', 'in_progress', 'disputed')) \
+           AND ($9::date IS NULL OR a.due_on >= $9) AND ($10::date IS NULL OR a.due_on <= $10) \
+           AND ($11::uuid IS NULL OR a.leader_id = $11) \
          ORDER BY s.external_no, a.id LIMIT $5",
     )
     .bind::<Int4, _>(year)
@@ -274,6 +289,12 @@ pub async fn ledger(
     .bind::<Nullable<Text>, _>(after_no)
     .bind::<Nullable<SqlUuid>, _>(after_id)
     .bind::<BigInt, _>(limit)
+    .bind::<Nullable<Text>, _>(f.role.map(|r| r.as_str()))
+    .bind::<Nullable<Text>, _>(f.state.map(|s| s.as_str()))
+    .bind::<diesel::sql_types::Bool, _>(f.open_due.is_some())
+    .bind::<Nullable<Date>, _>(f.open_due.and_then(|d| d.0))
+    .bind::<Nullable<Date>, _>(f.open_due.and_then(|d| d.1))
+    .bind::<Nullable<SqlUuid>, _>(f.leader_id)
     .load(conn)
     .await
 }

@@ -261,9 +261,9 @@ pub async fn get_ledger(
     params: web::Query<LedgerParams>,
 ) -> Result<HttpResponse, AppError> {
     use crate::http::pagination::{Page, PageParams};
-    let scope = service::ledger_scope(&principal, &params)?;
     let mut conn = state.conn().await?;
     let clock = state.clock(&mut conn).await?;
+    let scope = service::ledger_scope(&principal, &params, &clock)?;
     if params.format != LedgerFormat::Json {
         drop(conn);
         let ext = if params.format == LedgerFormat::Csv { "csv" } else { "xlsx" };

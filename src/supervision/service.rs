@@ -259,15 +259,28 @@ pub struct LedgerScope {
     pub year: i32,
     pub unit: Option<Uuid>,
     pub names: bool,
+    pub filter: queries::LedgerFilter,
 }
 
-/// The caller's reach on the ledger: a section's staff their own rows whatever they ask.
-pub fn ledger_scope(principal: &Principal, params: &LedgerParams) -> Result<LedgerScope, AppError> {
+/// The caller's reach on the ledger: a section's staff their own rows whatever they ask;
+/// a due state becomes the due dates it means today.
+pub fn ledger_scope(
+    principal: &Principal,
+    params: &LedgerParams,
+    clock: &crate::calendar::Clock,
+) -> Result<LedgerScope, AppError> {
+    use crate::db::enums::DueState;
     let own = reach(principal)?;
+    let open_due = params.due_state.map(|d| match d {
+        DueState::Overdue => (None, clock.today.pred_opt()),
+        DueState::DueSoon => (Some(clock.today), Some(clock.soon_until())),
+        DueState::OnTrack => (clock.soon_until().succ_opt(), None),
+    });
     Ok(LedgerScope {
         year: year(params.year)?,
         unit: own.or(params.unit_id),
         names: principal.scope(Operation::DeputyRead).all,
+        filter: queries::LedgerFilter { role: params.role, state: params.state, open_due, leader_id: params.leader_id },
     })
 }
 
@@ -280,7 +293,7 @@ pub async fn ledger(
     limit: i64,
     clock: &crate::calendar::Clock,
 ) -> Result<Vec<LedgerRow>, AppError> {
-    let rows = queries::ledger(conn, scope.year, scope.unit, after, limit).await?;
+    let rows = queries::ledger(conn, scope.year, scope.unit, scope.filter, after, limit).await?;
     Ok(rows
         .into_iter()
         .map(|r| LedgerRow {

@@ -157,6 +157,17 @@ async fn the_demo_years_figures_and_report_are_computed_from_the_data() {
         (Some("lead"), Some("建设工程管理科"), Some("acknowledged"), Some("satisfied"))
     );
     assert!(bus["published_at"].is_string() && bus["due_state"].is_null() && bus["proposer"] == "杨国哲");
+    // The filters of the other lists.
+    let app = &app;
+    let count = |q: &'static str| async move {
+        let page = app.get(&format!("/api/v1/ledger?year=2023&{q}")).as_(Role::Office).send().await.expect(200).json();
+        page["items"].as_array().unwrap().len()
+    };
+    assert_eq!((count("role=lead").await, count("role=split").await, count("role=co").await), (3, 2, 8));
+    let states = count("state=completed").await + count("state=replied").await + count("state=opinion_given").await;
+    assert_eq!(states, 13);
+    assert_eq!(count("due_state=overdue").await, 0, "nothing open in 2023");
+    app.get("/api/v1/ledger?year=2023&due_state=late").as_(Role::Office).send().await.problem(400, "invalid_query");
     let csv = app.get("/api/v1/ledger?year=2023&format=csv").as_(Role::Office).send().await.expect(200);
     assert!(csv.body.starts_with(b"\xEF\xBB\xBF"), "the BOM");
     let text = String::from_utf8(csv.body[3..].to_vec()).unwrap();
