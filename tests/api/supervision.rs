@@ -214,7 +214,7 @@ async fn the_demo_years_figures_and_report_are_computed_from_the_data() {
     assert!(sheet.rows().any(|r| r.first().is_some_and(|c| *c == "183050") && r[2] == "＊＊＊"));
 
     // A section sees its own figures: 建设工程管理科 led one and co-handled three.
-    let jsgc = sign_in_as(&app, "jsgc", jianyi::demo::DEMO_PASSWORD).await;
+    let jsgc = sign_in_as(app, "jsgc", jianyi::demo::DEMO_PASSWORD).await;
     let own = app.get("/api/v1/stats?year=2023").bearer(&jsgc).send().await.expect(200).json();
     assert_eq!(
         (own["total"].as_i64(), own["by_role"]["lead"].as_i64(), own["by_role"]["co"].as_i64()),
