@@ -13,3 +13,6 @@ CREATE INDEX dashboard_tickets_expires_at_idx ON dashboard_tickets (expires_at);
 -- and those signed without a decision yet.
 CREATE INDEX disclosures_unpublished_idx ON disclosures (reply_id) WHERE published_at IS NULL AND mode <> 'withheld';
 CREATE INDEX replies_signed_on_idx ON replies (signed_on, id) WHERE state = 'signed';
+
+-- Finding a suggestion by its number alone (the list's `external_no` filter).
+CREATE INDEX suggestions_external_no_idx ON suggestions (external_no);

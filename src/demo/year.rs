@@ -234,12 +234,19 @@ pub async fn finish(state: actix_web::web::Data<crate::app::AppState>) -> Result
         ],
     };
     let mut finished = Finished::default();
-    let all = api.get(&people.office, "/api/v1/assignments?year=2023&limit=200").await?;
-    let all = all["items"].as_array().cloned().unwrap_or_default();
     for (i, s) in SUGGESTIONS.iter().enumerate() {
-        let mine: Vec<&Value> = all.iter().filter(|a| a["external_no"] == s.external_no).collect();
-        let Some(first) = mine.first() else { return Err(format!("{} is not assigned", s.external_no)) };
-        let id = text(&first["suggestion_id"])?;
+        // By its number (the year may hold other suggestions, a synced year's thousands).
+        let path = format!("/api/v1/suggestions?source=npc&year=2023&external_no={}", s.external_no);
+        let found = api.get(&people.office, &path).await?;
+        let Some(id) = found["items"].get(0).map(|x| text(&x["id"])).transpose()? else {
+            return Err(format!("{} is not loaded", s.external_no));
+        };
+        let all = api.get(&people.office, &format!("/api/v1/assignments?suggestion_id={id}&limit=200")).await?;
+        let all = all["items"].as_array().cloned().unwrap_or_default();
+        let mine: Vec<&Value> = all.iter().collect();
+        if mine.is_empty() {
+            return Err(format!("{} is not assigned", s.external_no));
+        }
         let suggestion = api.get(&people.office, &format!("/api/v1/suggestions/{id}")).await?;
         if suggestion["status"] == "completed" {
             finished.already += 1;
@@ -454,13 +461,9 @@ where
     B: MessageBody,
 {
     const NO: &str = "241036";
-    let mut page = api.get(&people.office, "/api/v1/suggestions?year=2024&limit=200").await?;
-    loop {
-        if page["items"].as_array().is_some_and(|items| items.iter().any(|s| s["external_no"] == NO)) {
-            return Ok(false);
-        }
-        let Some(cursor) = page["next_cursor"].as_str() else { break };
-        page = api.get(&people.office, &format!("/api/v1/suggestions?year=2024&limit=200&cursor={cursor}")).await?;
+    let found = api.get(&people.office, &format!("/api/v1/suggestions?source=npc&year=2024&external_no={NO}")).await?;
+    if found["items"].as_array().is_some_and(|items| !items.is_empty()) {
+        return Ok(false);
     }
     let deputies = api.get(&people.office, "/api/v1/deputies?q=%E6%9D%A8%E5%9B%BD%E5%93%B2").await?;
     let proposer = deputies["items"][0]["id"].clone();

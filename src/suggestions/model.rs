@@ -261,6 +261,9 @@ pub struct SuggestionFilter {
     #[param(inline)]
     pub category: Option<QueryText<50>>,
     pub is_key: Option<bool>,
+    /// The number in the municipal system, exactly (with `source` and `year`: one).
+    #[param(inline)]
+    pub external_no: Option<QueryText<50>>,
     /// Proposed or co-signed by this deputy.
     pub deputy_id: Option<Uuid>,
     /// Received on or after.

@@ -372,6 +372,9 @@ fn filtered<'a, ST: 'a>(
     if let Some(v) = f.category.as_deref() {
         q = q.filter(suggestions::category.eq(v));
     }
+    if let Some(v) = f.external_no.as_deref() {
+        q = q.filter(suggestions::external_no.eq(v));
+    }
     if let Some(v) = f.is_key {
         q = q.filter(suggestions::is_key.eq(v));
     }

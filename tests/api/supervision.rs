@@ -185,6 +185,13 @@ async fn the_demo_years_figures_and_report_are_computed_from_the_data() {
     let bus_row = (1..14).find(|r| sheet.get((*r, 0)).is_some_and(|c| *c == "183050")).unwrap();
     assert_eq!(sheet.get((bus_row, 2)).map(|c| c.to_string()), Some("杨国哲".into()));
 
+    // A suggestion found by its number.
+    let found = app.get("/api/v1/suggestions?source=npc&year=2023&external_no=183050").as_(Role::Office).send().await;
+    let found = found.expect(200).json();
+    assert_eq!(
+        (found["items"].as_array().unwrap().len(), found["items"][0]["title"].as_str()),
+        (1, Some("关于合理设置公交站点的建议"))
+    );
     // A confidential proposer: the office still reads the name, a leader ＊＊＊ in every form.
     let yang = app.get(&format!("/api/v1/deputies?q={}", crate::support::enc("杨国哲"))).as_(Role::Office).send().await;
     let yang = yang.expect(200).json()["items"][0].clone();
