@@ -87,7 +87,8 @@ YEAR=$("${PSQL[@]}" -c "SELECT count(*) FROM suggestions WHERE year = 2018")
 echo "suggestions: $TOTAL (2018: $YEAR)"
 
 # wrk: "requests/s p50_ms p99_ms"; pgbench: "transactions/s p50_ms p99_ms" (bench/run.sh's).
-eval "$(sed -n '/^run_wrk() {/,/^}/p; /^run_pgbench() {/,/^}/p' "$BENCH/run.sh")"
+# (one client: one thread each)
+eval "$(sed -n '/^run_wrk() {/,/^}/p; /^run_pgbench() {/,/^}/p' "$BENCH/run.sh" | sed 's/ -t2 / -t1 /; s/ -j 2 / -j 1 /')"
 echo 1 > "$OUT/ids.txt"
 { echo '\set y random(2014, 2023)'
   python3 "$BENCH/sql_of.py" src/supervision/queries.rs figures '$1=:y' '$2=NULL' '$3=NULL' '$4=NULL' \

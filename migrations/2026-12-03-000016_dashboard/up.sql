@@ -16,3 +16,7 @@ CREATE INDEX replies_signed_on_idx ON replies (signed_on, id) WHERE state = 'sig
 
 -- Finding a suggestion by its number alone (the list's `external_no` filter).
 CREATE INDEX suggestions_external_no_idx ON suggestions (external_no);
+
+-- The ledger: a year's suggestions in number order (its keyset), so that a page reads
+-- only its rows (a seq scan of every assignment before).
+CREATE INDEX suggestions_year_external_no_idx ON suggestions (year, external_no, id) WHERE merged_into IS NULL;

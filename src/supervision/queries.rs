@@ -277,7 +277,7 @@ pub async fn ledger(
          LEFT JOIN disclosures dis ON dis.reply_id = r.id \
          WHERE s.year = $1 AND a.state <> 'reassigned' AND s.merged_into IS NULL \
            AND ($2::uuid IS NULL OR a.section_id = $2 OR a.unit_id = $2) \
-           AND ($3::text IS NULL OR (s.external_no, a.id) > ($3, $4)) \
+           AND ($3::text IS NULL OR (s.external_no >= $3 AND (s.external_no, a.id) > ($3, $4))) \
            AND ($6::text IS NULL OR a.role = $6) AND ($7::text IS NULL OR a.state = $7) \
            AND (NOT $8 OR a.state IN ('assigned', 'accepted', 'in_progress', 'disputed')) \
            AND ($9::date IS NULL OR a.due_on >= $9) AND ($10::date IS NULL OR a.due_on <= $10) \
