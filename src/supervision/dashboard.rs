@@ -141,11 +141,14 @@ pub async fn login_page(params: web::Query<LoginParams>) -> HttpResponse {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct SignInForm {
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub username: String,
     #[serde(default)]
+    #[schema(max_length = 1024)]
     pub password: String,
     /// The value of the sign-in page's CSRF cookie, as the page's form carries it.
     #[serde(default)]
+    #[schema(max_length = 128)]
     pub csrf: String,
 }
 
@@ -246,6 +249,7 @@ pub async fn enter(state: web::Data<AppState>, params: web::Query<EnterParams>) 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct CsrfForm {
     #[serde(default)]
+    #[schema(max_length = 128)]
     pub csrf: String,
 }
 
@@ -275,13 +279,18 @@ pub async fn logout(state: web::Data<AppState>, req: HttpRequest, body: web::Byt
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct NextStepsForm {
     #[serde(default)]
+    #[schema(max_length = 128)]
     pub csrf: String,
     #[serde(default)]
+    #[schema(minimum = 1949, maximum = 2200)]
     pub year: i32,
     /// The version the page showed (0 before any).
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub version: i32,
+    /// Markdown, at most 20,000 characters.
     #[serde(default)]
+    #[schema(max_length = 20000)]
     pub text: String,
 }
 
