@@ -26,7 +26,9 @@ command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y -qq wrk
 
 cargo build --release -q
 export JIANYI_DATA_DIR="$DIR" JIANYI_ADMIN_PASSWORD=bench-admin-password RUST_LOG=warn
+STARTED=$(date +%s)
 ./target/release/jianyi demo > "$OUT/demo.log" 2>&1 || { cat "$OUT/demo.log"; exit 1; }
+echo "migrations and the demo year: $(( $(date +%s) - STARTED )) s"
 source "$BENCH/lib.sh"
 
 HAVE=$("${PSQL[@]}" -c "SELECT count(*) FROM suggestions")
@@ -85,6 +87,13 @@ fi
 TOTAL=$("${PSQL[@]}" -c "SELECT count(*) FROM suggestions")
 YEAR=$("${PSQL[@]}" -c "SELECT count(*) FROM suggestions WHERE year = 2018")
 echo "suggestions: $TOTAL (2018: $YEAR)"
+# What the triggers kept on the assignments against the same facts computed afresh.
+DRIFT=$("${PSQL[@]}" -c "SELECT count(*) FROM assignments a JOIN assignment_facts f ON f.id = a.id
+    WHERE (a.year, a.answered_on, a.answer_class, a.contacted, a.face_to_face, a.rated, a.work_satisfied,
+           a.result_satisfied, a.latest_result, a.open_commitments) IS DISTINCT FROM
+          (f.year, f.answered_on, f.answer_class, f.contacted, f.face_to_face, f.rated, f.work_satisfied,
+           f.result_satisfied, f.latest_result, f.open_commitments)")
+echo "handlings whose kept facts differ from the tables: $DRIFT"
 
 # wrk: "requests/s p50_ms p99_ms"; pgbench: "transactions/s p50_ms p99_ms" (bench/run.sh's).
 # (one client: one thread each)

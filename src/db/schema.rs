@@ -216,6 +216,17 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        // The handling's facts, written by the database's triggers only (migration 000017).
+        year -> Int4,
+        answered_on -> Nullable<Date>,
+        answer_class -> Nullable<Text>,
+        contacted -> Bool,
+        face_to_face -> Bool,
+        rated -> Int4,
+        work_satisfied -> Int4,
+        result_satisfied -> Int4,
+        latest_result -> Nullable<Text>,
+        open_commitments -> Int4,
     }
 }
 

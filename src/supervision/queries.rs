@@ -23,27 +23,19 @@ pub struct Figure {
     pub d: i64,
 }
 
-/// The bureau's own handlings (its and its sections' assignments) of a period — a year's
-/// suggestions (`$1`), handlings assigned from `$3` to `$4`, or both — or one section's
-/// (`$2`); with the date each was answered: the signed letter's, or for a co-handling the
-/// opinion's delivery.
-macro_rules! mine {
+/// The bureau's own live handlings (its and its sections' assignments) of a period — a
+/// year's suggestions (`$1`), handlings assigned from `$3` to `$4`, or both — or one
+/// section's (`$2`), with the facts the steps keep on them (migration 000017: answered,
+/// contacted, rated, …); a merged suggestion's are not counted. By year, the scan of the
+/// index led by it.
+macro_rules! handlings {
     () => {
-        "WITH mine AS ( \
-            SELECT a.id, a.suggestion_id, a.role, a.state, a.due_on, a.unit_id, a.section_id, a.round, \
-                   CASE WHEN a.role = 'co' THEN \
-                     (SELECT min((o.delivered_at AT TIME ZONE 'Asia/Shanghai')::date) FROM opinions o \
-                      WHERE o.assignment_id = a.id AND o.delivered_at IS NOT NULL) \
-                   ELSE (SELECT r.signed_on FROM replies r WHERE r.assignment_id = a.id) END AS answered_on \
-            FROM assignments a JOIN units u ON u.id = a.unit_id \
-            JOIN suggestions s ON s.id = a.suggestion_id \
-            WHERE u.kind = 'bureau' AND a.state <> 'reassigned' AND s.merged_into IS NULL \
-              AND ($1::int IS NULL OR s.year = $1) \
-              AND ($3::date IS NULL OR a.assigned_on >= $3) AND ($4::date IS NULL OR a.assigned_on <= $4) \
-              AND ($2::uuid IS NULL OR a.section_id = $2 OR a.unit_id = $2)), \
-         latest_eval AS (SELECT DISTINCT ON (e.suggestion_id, e.deputy_id) e.suggestion_id, e.work, e.result \
-            FROM evaluations e WHERE e.suggestion_id IN (SELECT suggestion_id FROM mine) \
-            ORDER BY e.suggestion_id, e.deputy_id, e.round DESC, e.revision DESC) "
+        "FROM assignments a \
+         WHERE a.state <> 'reassigned' AND a.unit_id IN (SELECT u.id FROM units u WHERE u.kind = 'bureau') \
+           AND ($1::int IS NULL OR a.year = $1) \
+           AND ($3::date IS NULL OR a.assigned_on >= $3) AND ($4::date IS NULL OR a.assigned_on <= $4) \
+           AND ($2::uuid IS NULL OR a.section_id = $2 OR a.unit_id = $2) \
+           AND NOT EXISTS (SELECT 1 FROM suggestions m WHERE m.id = a.suggestion_id AND m.merged_into IS NOT NULL)"
     };
 }
 
@@ -58,38 +50,47 @@ pub struct Period {
 }
 
 /// Every figure of a period of the bureau's handling; `today` decides what is overdue.
-/// One round trip.
+/// One round trip, one pass over the period's handlings: each suggestion counted once, by
+/// its first handling (round, then role); each grouping (role, source, status, category,
+/// section of the suggestions; class and month of answer of the handlings) a grouping set.
 pub async fn figures(conn: &mut AsyncPgConnection, p: Period, today: NaiveDate) -> diesel::QueryResult<Vec<Figure>> {
     diesel::sql_query(concat!(
-        mine!(),
-        ", first AS (SELECT DISTINCT ON (suggestion_id) suggestion_id, role, section_id FROM mine \
-            ORDER BY suggestion_id, round, role), \
-         sug AS (SELECT s.id, s.status, s.category, s.source FROM suggestions s \
-            WHERE s.id IN (SELECT suggestion_id FROM first)) \
-         SELECT 'total' AS kind, '' AS key, count(*) AS n, 0::bigint AS d FROM first \
-         UNION ALL SELECT 'role', role, count(*), 0 FROM first GROUP BY role \
-         UNION ALL SELECT 'source', source, count(*), 0 FROM sug GROUP BY source \
-         UNION ALL SELECT 'status', status, count(*), 0 FROM sug GROUP BY status \
-         UNION ALL SELECT 'category', coalesce(category, ''), count(*), 0 FROM sug GROUP BY category \
-         UNION ALL SELECT 'unit', coalesce(u.name, ''), count(*), 0 FROM first f LEFT JOIN units u ON u.id = f.section_id \
-            GROUP BY u.name \
-         UNION ALL SELECT 'class', coalesce(v.class, ''), count(*), 0 FROM mine m \
-            JOIN replies r ON r.assignment_id = m.id AND r.state = 'signed' \
-            JOIN reply_revisions v ON v.reply_id = r.id AND v.revision = r.revision GROUP BY v.class \
-         UNION ALL SELECT 'month', to_char(answered_on, 'YYYY-MM'), count(*), 0 FROM mine \
-            WHERE answered_on IS NOT NULL GROUP BY 2 \
-         UNION ALL SELECT 'completion', '', count(*) FILTER (WHERE status = 'completed'), count(*) FROM sug \
-         UNION ALL SELECT 'answered', '', count(*) FILTER (WHERE status IN ('replied', 'completed')), count(*) FROM sug \
-         UNION ALL SELECT 'satisfaction_work', '', count(*) FILTER (WHERE work <> 'unsatisfied'), count(*) FROM latest_eval \
-         UNION ALL SELECT 'satisfaction_result', '', count(*) FILTER (WHERE result <> 'unsatisfied'), count(*) \
-            FROM latest_eval \
-         UNION ALL SELECT 'on_time', '', count(*) FILTER (WHERE answered_on <= due_on), count(answered_on) FROM mine \
-         UNION ALL SELECT 'contact', '', count(*) FILTER (WHERE EXISTS (SELECT 1 FROM contacts c \
-            WHERE c.assignment_id = m.id AND c.kind = 'pre_handling')), count(*) FROM mine m WHERE m.role <> 'co' \
-         UNION ALL SELECT 'face_to_face', '', count(*) FILTER (WHERE EXISTS (SELECT 1 FROM contacts c \
-            WHERE c.assignment_id = m.id AND c.face_to_face)), count(*) FROM mine m WHERE m.role <> 'co' \
-         UNION ALL SELECT 'overdue', '', count(*) FILTER (WHERE m.state IN ('assigned', 'accepted', 'in_progress', \
-            'disputed') AND m.due_on < $5), 0 FROM mine m"
+        "WITH h AS (SELECT a.suggestion_id, a.role, a.state, a.due_on, a.section_id, a.answered_on, \
+                a.answer_class, a.contacted, a.face_to_face, a.rated, a.work_satisfied, a.result_satisfied, \
+                to_char(a.answered_on, 'YYYY-MM') AS month, \
+                row_number() OVER (PARTITION BY a.suggestion_id ORDER BY a.round, a.role) = 1 AS first ",
+        handlings!(),
+        "), g AS (SELECT CASE WHEN grouping(h.role) = 0 THEN 'role' WHEN grouping(s.source) = 0 THEN 'source' \
+                WHEN grouping(s.status) = 0 THEN 'status' WHEN grouping(s.category) = 0 THEN 'category' \
+                WHEN grouping(h.section_id) = 0 THEN 'unit' WHEN grouping(h.answer_class) = 0 THEN 'class' \
+                WHEN grouping(h.month) = 0 THEN 'month' ELSE 'all' END AS kind, \
+                h.first, coalesce(h.role, s.source, s.status, s.category, h.answer_class, h.month, '') AS key, \
+                h.section_id, count(*) AS n, count(*) FILTER (WHERE h.first) AS suggestions, \
+                count(*) FILTER (WHERE h.first AND s.status = 'completed') AS completed, \
+                count(*) FILTER (WHERE h.first AND s.status IN ('replied', 'completed')) AS answered, \
+                coalesce(sum(h.rated) FILTER (WHERE h.first), 0)::bigint AS rated, \
+                coalesce(sum(h.work_satisfied) FILTER (WHERE h.first), 0)::bigint AS work_satisfied, \
+                coalesce(sum(h.result_satisfied) FILTER (WHERE h.first), 0)::bigint AS result_satisfied, \
+                count(*) FILTER (WHERE h.answered_on <= h.due_on) AS on_time, count(h.answered_on) AS answered_on, \
+                count(*) FILTER (WHERE h.role <> 'co') AS own, \
+                count(*) FILTER (WHERE h.role <> 'co' AND h.contacted) AS contacted, \
+                count(*) FILTER (WHERE h.role <> 'co' AND h.face_to_face) AS face_to_face, \
+                count(*) FILTER (WHERE h.state IN ('assigned', 'accepted', 'in_progress', 'disputed') \
+                                   AND h.due_on < $5) AS overdue \
+            FROM h JOIN suggestions s ON s.id = h.suggestion_id \
+            GROUP BY GROUPING SETS ((h.first, h.role), (h.first, s.source), (h.first, s.status), \
+                (h.first, s.category), (h.first, h.section_id), (h.answer_class), (h.month), ())) \
+         SELECT g.kind, g.key, g.n, 0::bigint AS d FROM g \
+            WHERE (g.first AND g.kind IN ('role', 'source', 'status', 'category')) \
+               OR (g.kind IN ('class', 'month') AND g.key <> '') \
+         UNION ALL SELECT 'unit', coalesce(u.name, ''), sum(g.n)::bigint, 0 FROM g LEFT JOIN units u ON u.id = g.section_id \
+            WHERE g.kind = 'unit' AND g.first GROUP BY u.name \
+         UNION ALL SELECT v.kind, '', v.n, v.d FROM g, LATERAL (VALUES ('total', g.suggestions, 0::bigint), \
+                ('completion', g.completed, g.suggestions), ('answered', g.answered, g.suggestions), \
+                ('satisfaction_work', g.work_satisfied, g.rated), ('satisfaction_result', g.result_satisfied, g.rated), \
+                ('on_time', g.on_time, g.answered_on), ('contact', g.contacted, g.own), \
+                ('face_to_face', g.face_to_face, g.own), ('overdue', g.overdue, 0)) v(kind, n, d) \
+            WHERE g.kind = 'all'"
     ))
     .bind::<Nullable<Int4>, _>(p.year)
     .bind::<Nullable<SqlUuid>, _>(p.unit)
@@ -125,24 +126,18 @@ pub struct UnitFigures {
 
 /// Each handling unit's (a section, or the bureau for what it handles itself) handlings
 /// of the period: answered on time, contacted before answering (lead and split), and the
-/// proposers' latest ratings of its work (lead and split). One round trip.
+/// proposers' latest ratings of its work (lead and split). One round trip, one pass.
 pub async fn unit_figures(conn: &mut AsyncPgConnection, p: Period) -> diesel::QueryResult<Vec<UnitFigures>> {
     diesel::sql_query(concat!(
-        mine!(),
-        ", ev AS (SELECT suggestion_id, count(*) FILTER (WHERE work <> 'unsatisfied') AS sat, count(*) AS n \
-            FROM latest_eval GROUP BY suggestion_id), \
-         per AS (SELECT coalesce(m.section_id, m.unit_id) AS unit_id, m.role, m.due_on, m.answered_on, \
-                EXISTS (SELECT 1 FROM contacts c WHERE c.assignment_id = m.id AND c.kind = 'pre_handling') AS contacted, \
-                coalesce(ev.sat, 0) AS sat, coalesce(ev.n, 0) AS n \
-            FROM mine m LEFT JOIN ev ON ev.suggestion_id = m.suggestion_id) \
-         SELECT p.unit_id, u.name AS unit, count(*) AS handled, \
-                count(*) FILTER (WHERE answered_on <= due_on) AS on_time_n, count(answered_on) AS on_time_d, \
-                count(*) FILTER (WHERE role <> 'co' AND contacted) AS contact_n, \
-                count(*) FILTER (WHERE role <> 'co') AS contact_d, \
-                coalesce(sum(sat) FILTER (WHERE role <> 'co'), 0)::bigint AS satisfied_n, \
-                coalesce(sum(n) FILTER (WHERE role <> 'co'), 0)::bigint AS satisfied_d \
-         FROM per p JOIN units u ON u.id = p.unit_id \
-         GROUP BY p.unit_id, u.name ORDER BY u.name"
+        "WITH per AS (SELECT coalesce(a.section_id, a.unit_id) AS unit_id, count(*) AS handled, \
+                count(*) FILTER (WHERE a.answered_on <= a.due_on) AS on_time_n, count(a.answered_on) AS on_time_d, \
+                count(*) FILTER (WHERE a.role <> 'co' AND a.contacted) AS contact_n, \
+                count(*) FILTER (WHERE a.role <> 'co') AS contact_d, \
+                coalesce(sum(a.work_satisfied) FILTER (WHERE a.role <> 'co'), 0)::bigint AS satisfied_n, \
+                coalesce(sum(a.rated) FILTER (WHERE a.role <> 'co'), 0)::bigint AS satisfied_d ",
+        handlings!(),
+        " GROUP BY 1) \
+         SELECT p.*, u.name AS unit FROM per p JOIN units u ON u.id = p.unit_id ORDER BY u.name"
     ))
     .bind::<Nullable<Int4>, _>(p.year)
     .bind::<Nullable<SqlUuid>, _>(p.unit)
@@ -261,9 +256,7 @@ pub async fn ledger(
                 coalesce(d.confidential, false) AS confidential, a.role, sec.name AS section, \
                 ld.display_name AS leader, li.display_name AS liaison, a.assigned_on, a.due_on, a.state, \
                 v.class AS reply_class, sub.state AS submission, dis.published_at, \
-                (SELECT e.result FROM evaluations e WHERE e.suggestion_id = s.id \
-                  ORDER BY e.round DESC, e.created_at DESC LIMIT 1) AS evaluation, \
-                (SELECT count(*) FROM commitments c WHERE c.reply_id = r.id AND c.state = 'open') AS open_commitments \
+                a.latest_result AS evaluation, a.open_commitments::bigint AS open_commitments \
          FROM assignments a \
          JOIN suggestions s ON s.id = a.suggestion_id \
          JOIN units u ON u.id = a.unit_id AND u.kind = 'bureau' \
