@@ -89,9 +89,9 @@ YEAR=$("${PSQL[@]}" -c "SELECT count(*) FROM suggestions WHERE year = 2018")
 echo "suggestions: $TOTAL (2018: $YEAR)"
 # What the triggers kept on the assignments against the same facts computed afresh.
 DRIFT=$("${PSQL[@]}" -c "SELECT count(*) FROM assignments a JOIN assignment_facts f ON f.id = a.id
-    WHERE (a.year, a.answered_on, a.answer_class, a.contacted, a.face_to_face, a.rated, a.work_satisfied,
+    WHERE (a.year, a.external_no, a.answered_on, a.answer_class, a.contacted, a.face_to_face, a.rated, a.work_satisfied,
            a.result_satisfied, a.latest_result, a.open_commitments) IS DISTINCT FROM
-          (f.year, f.answered_on, f.answer_class, f.contacted, f.face_to_face, f.rated, f.work_satisfied,
+          (f.year, f.external_no, f.answered_on, f.answer_class, f.contacted, f.face_to_face, f.rated, f.work_satisfied,
            f.result_satisfied, f.latest_result, f.open_commitments)")
 echo "handlings whose kept facts differ from the tables: $DRIFT"
 

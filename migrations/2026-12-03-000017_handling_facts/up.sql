@@ -2,7 +2,7 @@
 -- assignment by the steps' tables as they change, so that a year's figures are one scan of
 -- its assignments (an index led by the year) rather than a lookup per handling into
 -- replies, opinions, contacts, evaluations and commitments:
---   year              the suggestion's year;
+--   year, external_no the suggestion's year and number (the ledger's order);
 --   answered_on       the signed reply's date, or for a co-handling the opinion's delivery
 --                     (Beijing time);
 --   answer_class      the signed reply's class (A/B/C…);
@@ -17,6 +17,7 @@
 -- Only the triggers below write them.
 ALTER TABLE assignments
     ADD COLUMN year integer,
+    ADD COLUMN external_no text,
     ADD COLUMN answered_on date,
     ADD COLUMN answer_class text,
     ADD COLUMN contacted boolean NOT NULL DEFAULT false,
@@ -42,7 +43,7 @@ $$;
 -- The same facts computed from the steps' tables: what the triggers below keep, written
 -- once; the backfill reads it, and a test compares it with what the triggers kept.
 CREATE VIEW assignment_facts AS
-    SELECT a.id, s.year,
+    SELECT a.id, s.year, s.external_no,
            CASE WHEN a.role = 'co' THEN o.answered_on ELSE r.signed_on END AS answered_on,
            CASE WHEN r.state = 'signed' THEN v.class END AS answer_class,
            coalesce(c.contacted, false) AS contacted, coalesce(c.face_to_face, false) AS face_to_face,
@@ -68,17 +69,18 @@ CREATE VIEW assignment_facts AS
     LEFT JOIN (SELECT reply_id, count(*)::int AS open FROM commitments WHERE state = 'open' GROUP BY reply_id) k
            ON k.reply_id = r.id;
 
-UPDATE assignments a SET year = f.year, answered_on = f.answered_on, answer_class = f.answer_class,
+UPDATE assignments a SET year = f.year, external_no = f.external_no, answered_on = f.answered_on,
+       answer_class = f.answer_class,
        contacted = f.contacted, face_to_face = f.face_to_face, rated = f.rated, work_satisfied = f.work_satisfied,
        result_satisfied = f.result_satisfied, latest_result = f.latest_result, open_commitments = f.open_commitments
 FROM assignment_facts f WHERE f.id = a.id;
-ALTER TABLE assignments ALTER COLUMN year SET NOT NULL;
+ALTER TABLE assignments ALTER COLUMN year SET NOT NULL, ALTER COLUMN external_no SET NOT NULL;
 
--- A new assignment: its suggestion's year and ratings; nothing answered, contacted or
+-- A new assignment: its suggestion's year, number and ratings; nothing answered, contacted or
 -- promised yet (whatever the row brought).
 CREATE FUNCTION assignments_facts_fill() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    NEW.year := (SELECT s.year FROM suggestions s WHERE s.id = NEW.suggestion_id);
+    SELECT s.year, s.external_no INTO NEW.year, NEW.external_no FROM suggestions s WHERE s.id = NEW.suggestion_id;
     NEW.answered_on := NULL;
     NEW.answer_class := NULL;
     NEW.contacted := false;
@@ -91,14 +93,15 @@ BEGIN
 END $$;
 CREATE TRIGGER assignments_facts_fill BEFORE INSERT ON assignments FOR EACH ROW EXECUTE FUNCTION assignments_facts_fill();
 
--- A suggestion moved to another year takes its handlings along.
-CREATE FUNCTION suggestions_year_facts() RETURNS trigger LANGUAGE plpgsql AS $$
+-- A suggestion moved to another year, or renumbered, takes its handlings along.
+CREATE FUNCTION suggestions_facts() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE assignments SET year = NEW.year WHERE suggestion_id = NEW.id;
+    UPDATE assignments SET year = NEW.year, external_no = NEW.external_no WHERE suggestion_id = NEW.id;
     RETURN NULL;
 END $$;
-CREATE TRIGGER suggestions_year_facts AFTER UPDATE OF year ON suggestions FOR EACH ROW
-    WHEN (OLD.year IS DISTINCT FROM NEW.year) EXECUTE FUNCTION suggestions_year_facts();
+CREATE TRIGGER suggestions_facts AFTER UPDATE OF year, external_no ON suggestions FOR EACH ROW
+    WHEN ((OLD.year, OLD.external_no) IS DISTINCT FROM (NEW.year, NEW.external_no))
+    EXECUTE FUNCTION suggestions_facts();
 
 -- A reply signed (or its revision or date changed): its handling's answer.
 CREATE FUNCTION replies_facts() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -175,3 +178,6 @@ CREATE TRIGGER commitments_facts AFTER INSERT OR UPDATE OF state OR DELETE ON co
 -- A year's live handlings, by suggestion and in the order that picks each suggestion's
 -- first (round, then role): the figures' scan, without a sort.
 CREATE INDEX assignments_year_idx ON assignments (year, suggestion_id, round, role) WHERE state <> 'reassigned';
+-- A year's live handlings in the ledger's order (number, then assignment): a page is a
+-- range of it.
+CREATE INDEX assignments_ledger_idx ON assignments (year, external_no, id) WHERE state <> 'reassigned';

@@ -241,7 +241,8 @@ pub struct LedgerFilter {
 }
 
 /// The year's ledger in number order after `after` (number, assignment), at most `limit`
-/// rows: the bureau's handlings, or a section's, as filtered. One round trip.
+/// rows: the bureau's handlings, or a section's, as filtered. One round trip: a range of
+/// the index of the year's handlings in this order, a lookup per row.
 pub async fn ledger(
     conn: &mut AsyncPgConnection,
     year: i32,
@@ -268,14 +269,14 @@ pub async fn ledger(
          LEFT JOIN reply_revisions v ON v.reply_id = r.id AND v.revision = r.revision \
          LEFT JOIN submissions sub ON sub.reply_id = r.id \
          LEFT JOIN disclosures dis ON dis.reply_id = r.id \
-         WHERE s.year = $1 AND a.state <> 'reassigned' AND s.merged_into IS NULL \
+         WHERE a.year = $1 AND a.state <> 'reassigned' AND s.merged_into IS NULL \
            AND ($2::uuid IS NULL OR a.section_id = $2 OR a.unit_id = $2) \
-           AND ($3::text IS NULL OR (s.external_no >= $3 AND (s.external_no, a.id) > ($3, $4))) \
+           AND ($3::text IS NULL OR (a.external_no >= $3 AND (a.external_no, a.id) > ($3, $4))) \
            AND ($6::text IS NULL OR a.role = $6) AND ($7::text IS NULL OR a.state = $7) \
            AND (NOT $8 OR a.state IN ('assigned', 'accepted', 'in_progress', 'disputed')) \
            AND ($9::date IS NULL OR a.due_on >= $9) AND ($10::date IS NULL OR a.due_on <= $10) \
            AND ($11::uuid IS NULL OR a.leader_id = $11) \
-         ORDER BY s.external_no, a.id LIMIT $5",
+         ORDER BY a.external_no, a.id LIMIT $5",
     )
     .bind::<Int4, _>(year)
     .bind::<Nullable<SqlUuid>, _>(unit)

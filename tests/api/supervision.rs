@@ -18,9 +18,9 @@ async fn facts_drift(app: &TestApp) -> i64 {
     }
     let mut conn = app.conn().await;
     let sql = "SELECT count(*) AS n FROM assignments a JOIN assignment_facts f ON f.id = a.id \
-               WHERE (a.year, a.answered_on, a.answer_class, a.contacted, a.face_to_face, a.rated, a.work_satisfied, \
+               WHERE (a.year, a.external_no, a.answered_on, a.answer_class, a.contacted, a.face_to_face, a.rated, a.work_satisfied, \
                       a.result_satisfied, a.latest_result, a.open_commitments) IS DISTINCT FROM \
-                     (f.year, f.answered_on, f.answer_class, f.contacted, f.face_to_face, f.rated, f.work_satisfied, \
+                     (f.year, f.external_no, f.answered_on, f.answer_class, f.contacted, f.face_to_face, f.rated, f.work_satisfied, \
                       f.result_satisfied, f.latest_result, f.open_commitments)";
     diesel_async::RunQueryDsl::get_result::<N>(diesel::sql_query(sql), &mut *conn).await.unwrap().n
 }
@@ -257,4 +257,23 @@ async fn the_demo_years_figures_and_report_are_computed_from_the_data() {
     app.get("/api/v1/stats?year=1800").as_(Role::Office).send().await.problem(400, "invalid_query");
     app.get("/api/v1/stats").as_(Role::Office).send().await.problem(422, "validation_failed");
     app.get("/api/v1/reports/annual?year=2023&format=pdf").as_(Role::Office).send().await.problem(400, "invalid_query");
+
+    // The kept facts follow the tables: a suggestion moved to another year and renumbered,
+    // its contacts removed.
+    {
+        let mut conn = app.conn().await;
+        for sql in [
+            "UPDATE suggestions SET year = 2022, external_no = external_no || '-R' WHERE external_no = '183050'",
+            "DELETE FROM contacts WHERE suggestion_id = (SELECT id FROM suggestions WHERE external_no = '183050-R')",
+        ] {
+            diesel_async::RunQueryDsl::execute(diesel::sql_query(sql), &mut *conn).await.unwrap();
+        }
+    }
+    assert_eq!(facts_drift(&app).await, 0);
+    let moved = app.get("/api/v1/stats?year=2022").as_(Role::Office).send().await.expect(200).json();
+    assert_eq!((moved["total"].as_i64(), moved["rates"]["contact"]["numerator"].as_i64()), (Some(1), Some(0)));
+    let rows = app.get("/api/v1/ledger?year=2022").as_(Role::Office).send().await.expect(200).json();
+    assert_eq!(rows["items"][0]["external_no"], "183050-R");
+    let s = app.get("/api/v1/stats?year=2023").as_(Role::Office).send().await.expect(200).json();
+    assert_eq!(s["total"], 12);
 }
