@@ -269,7 +269,7 @@ async fn the_demo_years_figures_and_report_are_computed_from_the_data() {
             diesel_async::RunQueryDsl::execute(diesel::sql_query(sql), &mut *conn).await.unwrap();
         }
     }
-    assert_eq!(facts_drift(&app).await, 0);
+    assert_eq!(facts_drift(app).await, 0);
     let moved = app.get("/api/v1/stats?year=2022").as_(Role::Office).send().await.expect(200).json();
     assert_eq!((moved["total"].as_i64(), moved["rates"]["contact"]["numerator"].as_i64()), (Some(1), Some(0)));
     let rows = app.get("/api/v1/ledger?year=2022").as_(Role::Office).send().await.expect(200).json();
