@@ -7,9 +7,11 @@
 # handlings, replies, opinions, contacts, evaluations, completions, submissions,
 # publications, promises and the lead units' replies, are then cloned in SQL with new ids
 # and numbers over the years 2014–2023 (N/10 a year). Measured, one client at a time
-# (these are an office's reads, not a public page's): GET /api/v1/stats?year= and the
-# ledger's first page (wrk, DURATION seconds each) next to pgbench running the same SQL
-# (taken from src/supervision/queries.rs by bench/sql_of.py); then a year's ledger as
+# (these are an office's reads, not a public page's): GET /api/v1/stats?year=,
+# /api/v1/stats/units?year= and the ledger's first page (wrk, DURATION seconds each) next
+# to pgbench running the same SQL (taken from src/supervision/queries.rs by
+# bench/sql_of.py); the facts the triggers keep are checked against the tables (the view
+# assignment_facts) over the whole data; then a year's ledger as
 # xlsx and as CSV, timed, with the service's resident memory sampled every 20 ms against
 # its idle figure. Data is kept in JIANYI_BENCH_DIR (default /tmp/jianyi-bench-supervision).
 set -euo pipefail
@@ -84,6 +86,9 @@ SQL
     for t in suggestions assignments replies reply_revisions opinions contacts remote_replies evaluations completions \
              submissions disclosures commitments; do "${PSQL[@]}" -c "VACUUM ANALYZE $t"; done
 fi
+# A migration may have rewritten the assignments (000017 filled their facts): as autovacuum
+# would, before measuring.
+"${PSQL[@]}" -c "VACUUM ANALYZE assignments"
 TOTAL=$("${PSQL[@]}" -c "SELECT count(*) FROM suggestions")
 YEAR=$("${PSQL[@]}" -c "SELECT count(*) FROM suggestions WHERE year = 2018")
 echo "suggestions: $TOTAL (2018: $YEAR)"
@@ -96,17 +101,21 @@ DRIFT=$("${PSQL[@]}" -c "SELECT count(*) FROM assignments a JOIN assignment_fact
 echo "handlings whose kept facts differ from the tables: $DRIFT"
 
 # wrk: "requests/s p50_ms p99_ms"; pgbench: "transactions/s p50_ms p99_ms" (bench/run.sh's).
-# (one client: one thread each)
-eval "$(sed -n '/^run_wrk() {/,/^}/p; /^run_pgbench() {/,/^}/p' "$BENCH/run.sh" | sed 's/ -t2 / -t1 /; s/ -j 2 / -j 1 /')"
+# (one client: one thread each; pgbench's statements unnamed, planned with their values as
+# the service's are)
+eval "$(sed -n '/^run_wrk() {/,/^}/p; /^run_pgbench() {/,/^}/p' "$BENCH/run.sh" | sed 's/ -t2 / -t1 /; s/ -j 2 / -j 1 /; s/ -M prepared / -M extended /')"
 echo 1 > "$OUT/ids.txt"
 { echo '\set y random(2014, 2023)'
   python3 "$BENCH/sql_of.py" src/supervision/queries.rs figures '$1=:y' '$2=NULL' '$3=NULL' '$4=NULL' \
       '$5=CURRENT_DATE'; } > "$OUT/stats.sql"
 { echo '\set y random(2014, 2023)'
+  python3 "$BENCH/sql_of.py" src/supervision/queries.rs unit_figures '$1=:y' '$2=NULL' '$3=NULL' '$4=NULL'; } \
+    > "$OUT/units.sql"
+{ echo '\set y random(2014, 2023)'
   python3 "$BENCH/sql_of.py" src/supervision/queries.rs ledger '$1=:y' '$2=NULL' '$3=NULL' '$4=NULL' '$5=51' \
       '$6=NULL' '$7=NULL' '$8=false' '$9=NULL' '$10=NULL' '$11=NULL'; } > "$OUT/ledger.sql"
 declare -A R
-for case in stats ledger; do
+for case in stats units ledger; do
     echo "measuring $case (wrk, then pgbench; ${DURATION}s each, one client)"
     R[$case-wrk]=$(run_wrk "$case.lua")
     R[$case-pg]=$(run_pgbench "$OUT/$case.sql")
@@ -133,14 +142,16 @@ XLSX=$(export_one xlsx)
 CSV=$(export_one csv)
 CSV_ROWS=$(( $(wc -l < "$OUT/ledger.csv") - 1 ))
 
-python3 - "$TOTAL" "$YEAR" "${R[stats-wrk]}" "${R[stats-pg]}" "${R[ledger-wrk]}" "${R[ledger-pg]}" "$XLSX" "$CSV" "$CSV_ROWS" <<'PY'
+python3 - "$TOTAL" "$YEAR" "${R[stats-wrk]}" "${R[stats-pg]}" "${R[units-wrk]}" "${R[units-pg]}" \
+    "${R[ledger-wrk]}" "${R[ledger-pg]}" "$XLSX" "$CSV" "$CSV_ROWS" <<'PY'
 import sys
-total, year, sw, sp, lw, lp, xlsx, csv, rows = sys.argv[1:]
+total, year, sw, sp, uw, up, lw, lp, xlsx, csv, rows = sys.argv[1:]
 def f(s): return [float(x) for x in s.split()[:3]]
 print(f"\nBenchmark: {int(total):,} suggestions, {int(year):,} in the year asked; one client\n")
 print(f"| {'what':<34} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'vs pgbench':>10} |")
 print(f"|{'-'*36}|{'-'*10}|{'-'*9}|{'-'*9}|{'-'*12}|")
-for name, w, p in [("GET /api/v1/stats?year=", sw, sp), ("GET /api/v1/ledger?year= (50)", lw, lp)]:
+for name, w, p in [("GET /api/v1/stats?year=", sw, sp), ("GET /api/v1/stats/units?year=", uw, up),
+                   ("GET /api/v1/ledger?year= (50)", lw, lp)]:
     a, b = f(w), f(p)
     print(f"| {name:<34} | {a[0]:>8.0f} | {a[1]:>7.2f} | {a[2]:>7.2f} | {a[0]/b[0]:>9.2f}x |")
     print(f"| {'  pgbench, same SQL':<34} | {b[0]:>8.0f} | {b[1]:>7.2f} | {b[2]:>7.2f} | {'':>10} |")
