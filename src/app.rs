@@ -59,18 +59,21 @@ pub struct AppState {
     pub files: Files,
     /// The public endpoints' per-client rate limit (shared by every worker).
     pub public_limit: RateLimit,
+    /// Wakes the events feed's long-polling readers at each commit of events.
+    pub events: crate::sync::wakeups::Wakeups,
     /// What the steps after the reply know of a handling, for its contact plan.
     pub after_reply: coordination::service::contacts::AfterReplyFacts,
 }
 
 impl AppState {
-    /// One pool for everything (tests, commands); `secret` signs tokens and cursors.
-    pub fn new(config: Config, pool: DbPool, secret: &[u8]) -> Self {
-        Self::with_pools(config, vec![pool], secret)
+    /// One pool for everything (tests, commands), on the database at `url`; `secret` signs
+    /// tokens and cursors.
+    pub fn new(config: Config, pool: DbPool, url: &str, secret: &[u8]) -> Self {
+        Self::with_pools(config, vec![pool], url, secret)
     }
 
     /// A pool per worker; this state uses the first.
-    pub fn with_pools(config: Config, pools: Vec<DbPool>, secret: &[u8]) -> Self {
+    pub fn with_pools(config: Config, pools: Vec<DbPool>, url: &str, secret: &[u8]) -> Self {
         let keys = Keys::new(secret, &config.jwt_issuer, &config.jwt_audience, config.access_token_ttl);
         let pool = pools[0].clone();
         let auth = Authenticator::new(keys, pool.clone(), config.session_cache_ttl);
@@ -90,6 +93,7 @@ impl AppState {
             today: Today::default(),
             due_dates: assignments::service::due_states::recompute_hook,
             after_reply: commitments::service::after_reply_hook,
+            events: crate::sync::wakeups::Wakeups::new(url),
             postgres: None,
             config: Arc::new(config),
         }
@@ -110,6 +114,7 @@ impl AppState {
             today: self.today,
             due_dates: self.due_dates,
             after_reply: self.after_reply,
+            events: self.events.clone(),
             postgres: self.postgres.clone(),
             files: self.files.clone(),
             public_limit: self.public_limit.clone(),
@@ -144,6 +149,8 @@ pub fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(evaluations::routes::routes)
             .configure(commitments::routes::routes)
             .configure(supervision::routes::routes)
+            .configure(crate::sync::routes::routes)
+            .configure(crate::sync::webhooks::routes::routes)
             .configure(audit::routes::routes),
     );
     cfg.configure(disclosure::routes::public_routes);

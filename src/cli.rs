@@ -136,7 +136,8 @@ async fn run_demo(config: &Config, database: &Database) -> Result<(), String> {
     let loaded = demo::load(&pool).await?;
     // The year's work goes through the API, in-process; the tokens never leave it.
     let secret: Vec<u8> = [uuid::Uuid::new_v4(), uuid::Uuid::new_v4()].iter().flat_map(|u| *u.as_bytes()).collect();
-    let state = actix_web::web::Data::new(crate::app::AppState::new(config.clone(), pool.clone(), &secret));
+    let state =
+        actix_web::web::Data::new(crate::app::AppState::new(config.clone(), pool.clone(), &database.url, &secret));
     let finished = demo::year::finish(state).await?;
     println!(
         "demo year 2023 loaded: {} new units, {} new accounts, {} suggestions written, {} already there, {} assigned",

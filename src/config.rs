@@ -57,11 +57,33 @@ pub struct Config {
     /// `JIANYI_FONT_DIR`: where the letters' fonts are (NotoSerifCJK-Regular.ttc and
     /// -Bold.ttc); unset, the system's font folders are searched.
     pub font_dir: Option<PathBuf>,
+    /// Webhook deliveries (`JIANYI_WEBHOOK_*`).
+    pub webhooks: WebhookConfig,
     /// `JIANYI_PUBLIC_RATE`: requests per second per client address on the public
     /// endpoints (bursts of five seconds' worth), then 429.
     pub public_rate: u32,
     /// `JIANYI_S3_*`: an S3-compatible document store instead of the local folder.
     pub s3: Option<S3Config>,
+}
+
+/// Where webhook deliveries may go and how they are tried.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    /// `JIANYI_WEBHOOK_ALLOWED_HOSTS`: comma-separated host names a subscription may target
+    /// (`*.example.cn` for subdomains); unset, any host.
+    pub allowed_hosts: Vec<String>,
+    /// `JIANYI_WEBHOOK_ALLOWED_NETWORKS`: comma-separated networks among those refused
+    /// otherwise (loopback, private, link-local ...) that deliveries may reach, e.g. an
+    /// in-house receiver's `10.20.0.0/16`; unset, public addresses only.
+    pub allowed_networks: Vec<ipnet::IpNet>,
+    /// `JIANYI_WEBHOOK_MAX_ATTEMPTS`: attempts before a delivery is dead-lettered.
+    pub max_attempts: u32,
+    /// `JIANYI_WEBHOOK_RETRY_BASE`: the pause after the first failed attempt, doubled after
+    /// each (with jitter) up to `JIANYI_WEBHOOK_RETRY_MAX`.
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+    /// `JIANYI_WEBHOOK_TIMEOUT`: the longest attempt.
+    pub timeout: Duration,
 }
 
 /// An S3-compatible store: `JIANYI_S3_BUCKET` (which turns it on), `JIANYI_S3_ENDPOINT`
@@ -129,6 +151,14 @@ impl Default for Config {
             files_dir: None,
             font_dir: None,
             public_rate: 10,
+            webhooks: WebhookConfig {
+                allowed_hosts: Vec::new(),
+                allowed_networks: Vec::new(),
+                max_attempts: 8,
+                retry_base: Duration::from_secs(30),
+                retry_max: Duration::from_secs(6 * 3600),
+                timeout: Duration::from_secs(10),
+            },
             s3: None,
         }
     }
@@ -183,6 +213,32 @@ impl Config {
             files_dir: var("JIANYI_FILES_DIR").map(PathBuf::from),
             font_dir: var("JIANYI_FONT_DIR").map(PathBuf::from),
             public_rate: number(&var, "JIANYI_PUBLIC_RATE", d.public_rate as u64, 1)? as u32,
+            webhooks: WebhookConfig {
+                allowed_hosts: var("JIANYI_WEBHOOK_ALLOWED_HOSTS")
+                    .map(|v| v.split(',').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect())
+                    .unwrap_or_default(),
+                allowed_networks: match var("JIANYI_WEBHOOK_ALLOWED_NETWORKS") {
+                    None => Vec::new(),
+                    Some(v) => v
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|n| !n.is_empty())
+                        .map(|n| {
+                            n.parse::<ipnet::IpNet>()
+                                .or_else(|_| n.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                                .map_err(|_| ConfigError {
+                                    name: "JIANYI_WEBHOOK_ALLOWED_NETWORKS",
+                                    value: n.to_string(),
+                                    reason: "expected addresses or networks like 10.20.0.0/16, comma-separated".into(),
+                                })
+                        })
+                        .collect::<Result<_, _>>()?,
+                },
+                max_attempts: number(&var, "JIANYI_WEBHOOK_MAX_ATTEMPTS", d.webhooks.max_attempts, 1)?,
+                retry_base: duration(&var, "JIANYI_WEBHOOK_RETRY_BASE", d.webhooks.retry_base)?,
+                retry_max: duration(&var, "JIANYI_WEBHOOK_RETRY_MAX", d.webhooks.retry_max)?,
+                timeout: duration(&var, "JIANYI_WEBHOOK_TIMEOUT", d.webhooks.timeout)?,
+            },
             s3: var("JIANYI_S3_BUCKET").map(|bucket| S3Config {
                 bucket,
                 endpoint: var("JIANYI_S3_ENDPOINT"),

@@ -68,6 +68,7 @@ creating requests accept `Idempotency-Key`; lists page with `limit` and `cursor`
         (name = "commitments", description = "Commitments (落实) of B-class replies: due dates, progress, the follow-up letter"),
         (name = "supervision", description = "Supervision (督办): the year's figures with their numerators, the annual report"),
         (name = "dashboard", description = "The office's and leaders' dashboard (督办看板): HTML pages behind a session cookie"),
+        (name = "sync", description = "The events feed for the municipal system and sync jobs: every change, in commit order, long-polled"),
         (name = "calendar", description = "The working-day calendar and the deadline rules"),
         (name = "audit", description = "The audit log"),
         (name = "operations", description = "Health, readiness, metrics"),

@@ -185,7 +185,7 @@ async fn serve_on(config: &Config, database: &Database) -> Result<(), String> {
              (set JIANYI_ADMIN_PASSWORD before the first start to choose it; change it with PUT /api/v1/me/password)\n"
         );
     }
-    let mut state = AppState::with_pools(config.clone(), database.worker_pools(config), &secret);
+    let mut state = AppState::with_pools(config.clone(), database.worker_pools(config), &database.url, &secret);
     state.postgres = database.supervision();
     let state = Arc::new(state);
     let upkeep_task = actix_web::rt::spawn(upkeep(pool.clone()));
@@ -193,6 +193,9 @@ async fn serve_on(config: &Config, database: &Database) -> Result<(), String> {
     let url = database.url.clone();
     let revocations_task = actix_web::rt::spawn(async move { auth.listen_for_ended_sessions(url).await });
     let job_task = actix_web::rt::spawn(due_state_job(pool.clone(), config.due_soon_days, config.job_interval));
+    let (stop_webhooks, stopping) = tokio::sync::watch::channel(false);
+    let webhooks = crate::jobs::webhooks::Worker::new(pool.clone(), &config.webhooks);
+    let webhook_task = actix_web::rt::spawn(webhooks.run(state.events.clone(), stopping));
     let sweep_task = actix_web::rt::spawn(sweep_job(pool, files));
     let next_worker = Arc::new(AtomicUsize::new(0));
     let server = HttpServer::new(move || {
@@ -206,6 +209,12 @@ async fn serve_on(config: &Config, database: &Database) -> Result<(), String> {
     .run();
     log::info!("serving on http://{}/ — API docs at http://{}/docs", config.bind, config.bind);
     let result = server.await.map_err(|e| e.to_string());
+    // The worker gives back the deliveries it has in flight: whichever instance runs next
+    // sends them (a worker killed instead leaves them to be taken after their lease).
+    let _ = stop_webhooks.send(true);
+    if tokio::time::timeout(Duration::from_secs(5), webhook_task).await.is_err() {
+        log::warn!("the webhook worker did not stop in time; its deliveries are tried again after their lease");
+    }
     upkeep_task.abort();
     job_task.abort();
     sweep_task.abort();

@@ -58,11 +58,13 @@ pub enum Operation {
     /// Write the annual report's next steps (下步打算).
     ReportWrite,
     EventsRead,
+    /// Manage webhook subscriptions, read their deliveries, redeliver.
+    WebhooksManage,
     AuditRead,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 31] = [
+    pub const ALL: [Operation; 32] = [
         Operation::DirectoryRead,
         Operation::DirectoryWrite,
         Operation::DeputyRead,
@@ -93,6 +95,7 @@ impl Operation {
         Operation::SupervisionRead,
         Operation::ReportWrite,
         Operation::EventsRead,
+        Operation::WebhooksManage,
         Operation::AuditRead,
     ];
 }
@@ -201,6 +204,7 @@ pub const POLICY: &[(Operation, &[(Role, Reach)])] = &[
     ),
     (O::ReportWrite, &[(R::Office, All)]),
     (O::EventsRead, &[(R::Admin, All), (R::Sync, All)]),
+    (O::WebhooksManage, &[(R::Admin, All)]),
     (O::AuditRead, &[(R::Admin, All)]),
 ];
 
@@ -286,6 +290,7 @@ mod tests {
         (O::SupervisionRead, ["all", "all", "all", "unit", "unit", "-", "-", "-"]),
         (O::ReportWrite, ["-", "all", "-", "-", "-", "-", "-", "-"]),
         (O::EventsRead, ["all", "-", "-", "-", "-", "-", "-", "all"]),
+        (O::WebhooksManage, ["all", "-", "-", "-", "-", "-", "-", "-"]),
         (O::AuditRead, ["all", "-", "-", "-", "-", "-", "-", "-"]),
     ];
 

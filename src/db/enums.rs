@@ -489,6 +489,18 @@ db_enum! {
 }
 
 db_enum! {
+    /// Where a webhook delivery stands.
+    pub enum DeliveryState {
+        /// To be sent, or to be tried again at `next_attempt_at`.
+        Pending = "pending",
+        /// The receiver answered 2xx.
+        Delivered = "delivered",
+        /// Every attempt failed: dead-lettered until redelivered.
+        Dead = "dead",
+    }
+}
+
+db_enum! {
     /// Where the submission (报送) of a signed reply to the municipal system stands.
     pub enum SubmissionState {
         /// Waiting for the sync job.
@@ -617,7 +629,8 @@ mod tests {
             Consent,
             Rating,
             CompletionBasis,
-            CommitmentState
+            CommitmentState,
+            DeliveryState
         );
         assert_eq!(Role::ALL.len(), 8);
         assert_eq!(serde_json::from_str::<HandlingRole>("\"co\"").unwrap(), HandlingRole::Co);

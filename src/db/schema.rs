@@ -161,6 +161,14 @@ diesel::table! {
         version -> Nullable<Int4>,
         payload -> Jsonb,
         created_at -> Timestamptz,
+        position -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    events_head (only_row) {
+        only_row -> Bool,
+        position -> Int8,
     }
 }
 
@@ -641,12 +649,51 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_subscriptions (id) {
+        id -> Uuid,
+        url -> Text,
+        event_types -> Array<Text>,
+        secret -> Text,
+        description -> Nullable<Text>,
+        active -> Bool,
+        from_position -> Int8,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Uuid,
+        subscription_id -> Uuid,
+        event_seq -> Int8,
+        state -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        last_status -> Nullable<Int4>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        delivered_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    webhook_cursor (only_row) {
+        only_row -> Bool,
+        position -> Int8,
+    }
+}
+
 diesel::joinable!(users -> units (unit_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(deputies -> users (user_id));
 diesel::joinable!(suggestions -> deputies (proposer_id));
 diesel::joinable!(assignments -> suggestions (suggestion_id));
+diesel::joinable!(webhook_deliveries -> webhook_subscriptions (subscription_id));
+diesel::joinable!(webhook_deliveries -> events (event_seq));
 diesel::joinable!(disputes -> assignments (assignment_id));
 diesel::joinable!(extensions -> assignments (assignment_id));
 diesel::joinable!(reminders -> assignments (assignment_id));
@@ -685,6 +732,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     deputies,
     suggestions,
     events,
+    events_head,
+    webhook_subscriptions,
+    webhook_deliveries,
+    webhook_cursor,
     holidays,
     deadline_rules,
     assignments,

@@ -304,7 +304,7 @@ async fn a_revocation_reaches_every_instance_at_once() {
     let mut config = (*app.state.config).clone();
     hour(&mut config);
     let pool = jianyi::db::pool(&url, 2, Duration::from_secs(5));
-    let second = actix_web::web::Data::new(jianyi::app::AppState::new(config, pool, SECRET.as_bytes()));
+    let second = actix_web::web::Data::new(jianyi::app::AppState::new(config, pool, &url, SECRET.as_bytes()));
     let listener = second.auth.clone();
     let listening_url = url.clone();
     actix_web::rt::spawn(async move { listener.listen_for_ended_sessions(listening_url).await });

@@ -206,7 +206,8 @@ async fn the_database_down_is_a_503_with_retry_after() {
     let mut config = test_config(url);
     config.db_timeout = std::time::Duration::from_millis(500);
     let pool = jianyi::db::pool(url, 2, config.db_timeout);
-    let state = actix_web::web::Data::new(jianyi::app::AppState::new(config, pool, crate::support::SECRET.as_bytes()));
+    let state =
+        actix_web::web::Data::new(jianyi::app::AppState::new(config, pool, url, crate::support::SECRET.as_bytes()));
     let svc = TestApp::service(state.clone()).await;
     let call = async |req: actix_web::test::TestRequest| {
         let res = actix_web::test::call_service(&svc, req.to_request()).await;

@@ -23,3 +23,5 @@ mod replies;
 mod schema;
 mod suggestions;
 mod supervision;
+mod sync;
+mod webhooks;

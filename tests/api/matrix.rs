@@ -143,6 +143,18 @@ fn rows() -> Vec<Row> {
         row("POST /api/v1/assignments/{id}/sign-in", p(&[O::AssignmentRespond]), X::Assignment, None),
         row("POST /api/v1/assignments/{id}/start", p(&[O::AssignmentRespond]), X::Assignment, None),
         row("GET /api/v1/audit", p(&[O::AuditRead]), X::None, None),
+        row("GET /api/v1/webhooks", p(&[O::WebhooksManage]), X::None, None),
+        row(
+            "POST /api/v1/webhooks",
+            p(&[O::WebhooksManage]),
+            X::None,
+            Some(json!({"url": "https://hooks.example.gov.cn/jianyi"})),
+        ),
+        row("GET /api/v1/webhooks/deliveries", p(&[O::WebhooksManage]), X::None, None),
+        relaxed(row("POST /api/v1/webhooks/deliveries/{id}/redeliver", p(&[O::WebhooksManage]), X::None, None)),
+        relaxed(row("GET /api/v1/webhooks/{id}", p(&[O::WebhooksManage]), X::None, None)),
+        relaxed(row("PATCH /api/v1/webhooks/{id}", p(&[O::WebhooksManage]), X::None, Some(json!({"active": false})))),
+        relaxed(row("DELETE /api/v1/webhooks/{id}", p(&[O::WebhooksManage]), X::None, None)),
         row("POST /api/v1/auth/revoke", Public, X::None, Some(json!({"token": "unknown"}))),
         row(
             "POST /api/v1/auth/token",
@@ -181,6 +193,7 @@ fn rows() -> Vec<Row> {
         row("PATCH /api/v1/deputies/{id}", p(&[O::DeputyWrite]), X::Deputy, Some(json!({"delegation": "城区代表团"}))),
         row("POST /api/v1/disputes/{id}/decision", p(&[O::Assign]), X::Dispute, Some(json!({"accept": false}))),
         row("POST /api/v1/extensions/{id}/decision", p(&[O::Assign]), X::Extension, Some(json!({"approve": false}))),
+        row("GET /api/v1/events", p(&[O::EventsRead]), X::None, None),
         row("GET /api/v1/me", SignedIn, X::None, None),
         row(
             "PUT /api/v1/me/password",

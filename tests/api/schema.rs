@@ -94,6 +94,7 @@ async fn every_enum_column_checks_the_values_of_its_rust_enum() {
         ("evaluations", "result", values!(Rating)),
         ("completions", "basis", values!(CompletionBasis)),
         ("commitments", "state", values!(CommitmentState)),
+        ("webhook_deliveries", "state", values!(DeliveryState)),
     ]
     .into_iter()
     .map(|(t, c, v)| ((t.to_string(), c.to_string()), v))

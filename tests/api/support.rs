@@ -154,7 +154,7 @@ impl TestApp {
         let mut config = test_config(&url);
         adjust(&mut config);
         let pool = db::pool(&url, config.db_pool_size, config.db_timeout);
-        let mut state = AppState::new(config, pool, SECRET.as_bytes());
+        let mut state = AppState::new(config, pool, &url, SECRET.as_bytes());
         state.today = today;
         let state = web::Data::new(state);
         let svc = Self::service(state.clone()).await;
