@@ -21,7 +21,7 @@ pub struct FeedParams {
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
     /// Only events of these types, comma-separated (`suggestion.created,assignment.created`).
-    #[param(inline)]
+    #[param(value_type = Option<String>, max_length = 2000, pattern = r"^ *[a-z_]+(\.[a-z_]+)+ *(, *[a-z_]+(\.[a-z_]+)+ *)*$")]
     pub types: Option<QueryText<2000>>,
     /// Seconds to wait for an event when none follows `after` yet, 0 (the default) to 30:
     /// the answer comes as soon as one is committed.

@@ -8,6 +8,7 @@ use crate::sync::model::{FeedParams, FeedRequest};
 pub const DEFAULT_LIMIT: i64 = 100;
 pub const MAX_LIMIT: i64 = 1000;
 pub const MAX_WAIT_SECS: i64 = 30;
+/// The most event types a webhook subscription names.
 pub const MAX_TYPES: usize = 50;
 
 /// Checks a read of the feed; every fault is named.
@@ -47,16 +48,13 @@ pub fn event_type_ok(t: &str) -> bool {
 /// `a.b,c.d` → the distinct types, each `<entity>.<what happened>` in lower case.
 fn event_types(list: &str) -> Result<Vec<String>, FieldError> {
     let mut types: Vec<String> = Vec::new();
-    for t in list.split(',').map(str::trim) {
+    for t in list.split(',').map(|t| t.trim_matches(' ')) {
         if !event_type_ok(t) {
             return Err(FieldError::new("types", "invalid", "comma-separated types such as suggestion.created"));
         }
         if !types.iter().any(|known| known == t) {
             types.push(t.to_string());
         }
-    }
-    if types.len() > MAX_TYPES {
-        return Err(FieldError::new("types", "too_many", format!("at most {MAX_TYPES} types")));
     }
     Ok(types)
 }
@@ -99,11 +97,11 @@ mod tests {
     fn types_are_checked_and_deduplicated() {
         let r = feed_request(&params(None, None, Some("suggestion.created, reply.signed,suggestion.created"), None));
         assert_eq!(r.unwrap().types, ["suggestion.created", "reply.signed"]);
-        for bad in ["", "suggestion", ".created", "suggestion.", "建议.created", "a.b;drop", "a.b,,c.d", "A.b"] {
+        for bad in
+            ["", "suggestion", ".created", "suggestion.", "建议.created", "a.b;drop", "a.b,,c.d", "A.b", "a.b,\tc.d"]
+        {
             assert!(feed_request(&params(None, None, Some(bad), None)).is_err(), "{bad:?}");
         }
-        let many: Vec<String> = (0..51).map(|i| format!("t.x{}", "a".repeat(i))).collect();
-        assert!(feed_request(&params(None, None, Some(&many.join(",")), None)).is_err());
     }
 
     #[test]

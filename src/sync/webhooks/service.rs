@@ -25,13 +25,11 @@ struct Fields {
 
 fn check(url: &str, event_types: &[String], description: Option<&str>, targets: &Targets) -> Result<Fields, AppError> {
     let mut errors = Vec::new();
+    let too_long = url.chars().count() > 2000;
     let url = url.trim();
     match url.parse::<reqwest::Url>() {
-        Err(_) if url.chars().count() <= 2000 => errors.push(FieldError::new("url", "invalid", "an http or https URL")),
-        Err(_) => errors.push(FieldError::new("url", "too_long", "at most 2000 characters")),
-        Ok(_) if url.chars().count() > 2000 => {
-            errors.push(FieldError::new("url", "too_long", "at most 2000 characters"))
-        }
+        _ if too_long => errors.push(FieldError::new("url", "too_long", "at most 2000 characters")),
+        Err(_) => errors.push(FieldError::new("url", "invalid", "an http or https URL")),
         Ok(parsed) => {
             if let Some(why) = targets.refusal(&parsed) {
                 let code = if rules::url_fault(&parsed).is_some() { "invalid" } else { "not_allowed" };
