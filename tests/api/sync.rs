@@ -214,6 +214,33 @@ async fn a_long_poll_answers_at_the_commit() {
 }
 
 #[actix_web::test]
+async fn a_long_poll_is_still_woken_after_the_listening_connection_is_lost() {
+    let app = TestApp::new().await;
+    let (_, head) = read_all(&app, 0, 1000).await;
+    // A first wait starts the listener.
+    feed(&app, &format!("after={head}&wait=1")).await;
+    let mut conn = app.conn().await;
+    let ended = number(
+        &mut conn,
+        "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE query = 'LISTEN jianyi_events'
+          AND datname = current_database()",
+    )
+    .await;
+    assert_eq!(ended, 1, "one listening connection");
+    let query = format!("after={head}&wait=20");
+    let waiting = feed(&app, &query);
+    let committing = async {
+        // After the listener's first pause (1 s) it listens again.
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        number(&mut conn, EMIT).await;
+        Instant::now()
+    };
+    let (page, committed) = tokio::join!(waiting, committing);
+    assert_eq!(page["events"].as_array().unwrap().len(), 1, "{page}");
+    assert!(committed.elapsed() < Duration::from_secs(2), "{:?}", committed.elapsed());
+}
+
+#[actix_web::test]
 async fn the_feed_is_for_sync_and_admins_and_checks_its_parameters() {
     let app = TestApp::new().await;
     app.get("/api/v1/events").as_(Role::Admin).send().await.expect(200);
