@@ -9,8 +9,8 @@ use uuid::Uuid;
 pub use crate::db::enums::DeliveryState;
 use crate::db::schema::{webhook_deliveries, webhook_subscriptions};
 
-/// A subscription as kept (with its secret).
-#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+/// A subscription as kept (with its secret: never serialized).
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = webhook_subscriptions)]
 pub struct SubscriptionRow {
     pub id: Uuid,
