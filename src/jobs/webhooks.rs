@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use diesel_async::AsyncPgConnection;
 use futures_util::future::join_all;
 use rand::Rng;
 use tokio::sync::watch;
@@ -68,8 +69,9 @@ impl Worker {
             let attempts = join_all(taken.iter().map(|t| send::attempt(&self.client, &self.targets, t, now)));
             tokio::select! {
                 outcomes = attempts => {
+                    let mut conn = db::conn(&self.pool).await?;
                     for (t, outcome) in taken.iter().zip(outcomes) {
-                        self.record(t, outcome, &mut pass).await?;
+                        self.record(&mut conn, t, outcome, &mut pass).await?;
                     }
                 }
                 _ = stop.wait_for(|stop| *stop) => {
@@ -83,7 +85,13 @@ impl Worker {
         Ok(pass)
     }
 
-    async fn record(&self, t: &Taken, outcome: Result<u16, String>, pass: &mut Pass) -> Result<(), AppError> {
+    async fn record(
+        &self,
+        conn: &mut AsyncPgConnection,
+        t: &Taken,
+        outcome: Result<u16, String>,
+        pass: &mut Pass,
+    ) -> Result<(), AppError> {
         let (delivered, status, error) = match &outcome {
             Ok(status) if (200..300).contains(status) => (true, Some(*status as i32), None),
             Ok(status) => (false, Some(*status as i32), Some(format!("the receiver answered {status}"))),
@@ -101,8 +109,7 @@ impl Worker {
         if let Some(error) = &error {
             log::info!("webhook delivery {} attempt {}: {error}", t.id, t.attempts);
         }
-        let mut conn = db::conn(&self.pool).await?;
-        queries::record_attempt(&mut conn, t.id, t.attempts, (delivered, status, error.as_deref()), retry_in).await?;
+        queries::record_attempt(conn, t.id, t.attempts, (delivered, status, error.as_deref()), retry_in).await?;
         Ok(())
     }
 

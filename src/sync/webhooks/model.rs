@@ -180,13 +180,3 @@ pub struct SubscriptionFilter {
     #[param(max_length = 512, pattern = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
 }
-
-/// A delivery taken by a worker to send: what goes out.
-#[derive(Debug, Clone)]
-pub struct Outgoing {
-    pub id: Uuid,
-    pub attempts: i32,
-    pub url: String,
-    pub secret: String,
-    pub body: Vec<u8>,
-}
