@@ -167,6 +167,13 @@ async fn deliveries_are_signed_sent_once_and_subscriptions_managed_by_admins() {
     // Paused, it gets nothing; deleted, it is gone with its deliveries.
     let path = format!("/api/v1/webhooks/{id}");
     let version = app.get(&path).as_(Role::Admin).send().await.expect(200).version();
+    // A bad change is refused, naming the field, and changes nothing.
+    let bad = json!({"url": "http://169.254.169.254/latest", "event_types": ["Bad"]});
+    let res = app.patch(&path).as_(Role::Admin).if_match(version).json(&bad).send().await;
+    let fields: Vec<Value> = res.problem(422, "validation_failed")["errors"].as_array().unwrap().clone();
+    assert_eq!(fields.iter().map(|e| e["field"].clone()).collect::<Vec<_>>(), [json!("url"), json!("event_types[0]")]);
+    app.patch(&path).as_(Role::Office).if_match(version).json(&json!({"active": false})).send().await.expect(403);
+    assert_eq!(app.get(&path).as_(Role::Admin).send().await.version(), version);
     let paused = app.patch(&path).as_(Role::Admin).if_match(version).json(&json!({"active": false})).send().await;
     assert_eq!(paused.expect(200).json()["active"], false);
     suggestion(&app, "W-3").await;
